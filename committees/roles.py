@@ -1,0 +1,58 @@
+"""Which object permissions each role holds on its place (DOMAIN.md §1)."""
+
+from .models import PlaceKind, Role
+
+VIEW = "view_topics"
+DRAFT = "draft_topics"
+APPROVE = "approve_topics"
+REVISE = "revise_topics"
+RUN = "run_topics"
+DECIDE = "decide_topics"
+WITHDRAW = "withdraw_topics"
+VIEW_VILLAGES = "view_village_topics"
+WITHDRAW_VILLAGES = "withdraw_village_topics"
+EXPORT = "export_dossiers"
+ROSTERS = "manage_rosters"
+
+# The deputy does everything the secretary does except final approval and
+# decisions; the secretary alone withdraws (DOMAIN.md §1, §4).
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.TOWNSHIP_SECRETARY: frozenset(
+        {
+            VIEW,
+            DRAFT,
+            APPROVE,
+            REVISE,
+            RUN,
+            DECIDE,
+            WITHDRAW,
+            VIEW_VILLAGES,
+            WITHDRAW_VILLAGES,
+        }
+    ),
+    Role.TOWNSHIP_DEPUTY: frozenset({VIEW, DRAFT, REVISE, RUN, VIEW_VILLAGES}),
+    Role.TOWNSHIP_CLERK: frozenset({VIEW, DRAFT, RUN, VIEW_VILLAGES}),
+    Role.VILLAGE_SECRETARY: frozenset(
+        {VIEW, DRAFT, APPROVE, REVISE, RUN, DECIDE, WITHDRAW}
+    ),
+    Role.VILLAGE_CLERK: frozenset({VIEW, DRAFT, RUN}),
+    Role.ADMINISTRATOR: frozenset({VIEW, VIEW_VILLAGES, EXPORT, ROSTERS}),
+    Role.MEMBER: frozenset(),
+    Role.RESIDENT: frozenset(),
+}
+
+# The kind of place each role may be granted on.
+ROLE_PLACE_KINDS: dict[str, frozenset[str]] = {
+    Role.TOWNSHIP_SECRETARY: frozenset({PlaceKind.TOWNSHIP}),
+    Role.TOWNSHIP_DEPUTY: frozenset({PlaceKind.TOWNSHIP}),
+    Role.TOWNSHIP_CLERK: frozenset({PlaceKind.TOWNSHIP}),
+    Role.VILLAGE_SECRETARY: frozenset({PlaceKind.VILLAGE}),
+    Role.VILLAGE_CLERK: frozenset({PlaceKind.VILLAGE}),
+    Role.ADMINISTRATOR: frozenset({PlaceKind.TOWNSHIP, PlaceKind.COUNTY}),
+    Role.MEMBER: frozenset({PlaceKind.TOWNSHIP, PlaceKind.VILLAGE}),
+    Role.RESIDENT: frozenset({PlaceKind.TOWNSHIP, PlaceKind.VILLAGE}),
+}
+
+
+def group_name(place_code: str, role: str) -> str:
+    return f"{place_code}:{role}"

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from topics import views as topic_views
+
+urlpatterns = [
+    path("", topic_views.dashboard, name="dashboard"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("topics/", include("topics.urls")),
+    path("notices/", include("notifications.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "topics.views.not_found"
+handler500 = "topics.views.server_error"

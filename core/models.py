@@ -1,0 +1,93 @@
+"""The append-only audit trail, chained per subject with SHA-256."""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to change or delete an audit record."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit records cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("audit records cannot be deleted")
+
+    def for_subject(self, subject: models.Model) -> "AuditQuerySet":
+        return self.filter(
+            subject_type=ContentType.objects.get_for_model(subject),
+            subject_id=subject.pk,
+        )
+
+
+class AuditEvent(models.Model):
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, verbose_name=_("对象类型")
+    )
+    subject_id = models.PositiveBigIntegerField(_("对象编号"))
+    seq = models.PositiveIntegerField(_("序号"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    verb = models.CharField(_("操作"), max_length=64)
+    from_state = models.CharField(_("原状态"), max_length=32, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=32, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    prev_hash = models.CharField(_("前一记录哈希"), max_length=64, blank=True)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["subject_type", "subject_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "seq"],
+                name="audit_one_record_per_position",
+            )
+        ]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "seq"])]
+
+    def __str__(self) -> str:
+        return f"{self.verb} #{self.seq}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("audit records cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit records cannot be deleted")
+
+    def compute_hash(self) -> str:
+        payload = {
+            "subject": f"{self.subject_type_id}:{self.subject_id}",
+            "seq": self.seq,
+            "actor": self.actor_id,
+            "verb": self.verb,
+            "from": self.from_state,
+            "to": self.to_state,
+            "reason": self.reason,
+            "data": self.data,
+            "at": self.created_at.isoformat(),
+            "prev": self.prev_hash,
+        }
+        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,245 @@
+"""Every write to a topic: create, edit and the five-step transitions."""
+
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransition
+
+from committees.models import Body, BODY_KINDS_BY_PLACE, Place
+from core.audit import audit_record
+
+from . import evidence
+from . import permissions as perm
+from .catalogue import LEVEL_OF_PLACE, category_fits, form_fits
+from .models import Topic, due_at
+from .states import STEP_OF_STATE, State
+
+security_log = logging.getLogger("xst.security")
+
+# Sent after the transaction that moved a topic commits:
+# topic_id, action, actor_id, from_state, to_state, reason.
+topic_transitioned = Signal()
+
+REASON_MAX_LENGTH = 1000
+
+EDITABLE_FIELDS = (
+    "body",
+    "title",
+    "description",
+    "category",
+    "tag",
+    "forms",
+    "source",
+    "proposer",
+    "planned_start",
+    "planned_end",
+    "is_public",
+)
+
+
+class TransitionRefused(Exception):
+    """A transition that may not happen now; ``message`` is for the user."""
+
+    def __init__(self, message: str, *, missing=(), conflict: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.missing = list(missing)
+        self.conflict = conflict
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    needs_reason: bool = False
+    style: str = "primary"
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("submit", gettext_lazy("提交审批")),
+        Action("approve", gettext_lazy("批准议题")),
+        Action("return_for_revision", gettext_lazy("退回修改"), True, "secondary"),
+        Action("reject", gettext_lazy("驳回"), True, "danger"),
+        Action("start_consultation", gettext_lazy("准备完成,开始协商")),
+        Action("start_adoption", gettext_lazy("协商结束,进入成果落实")),
+        Action("start_feedback", gettext_lazy("确认决策,进入结果反馈")),
+        Action("archive", gettext_lazy("反馈完成,归档")),
+        Action("withdraw", gettext_lazy("撤回议题"), True, "danger"),
+    )
+}
+
+
+def _validate(topic: Topic) -> None:
+    """Field rules beyond the model's: catalogue and forms fit the level."""
+    errors: dict[str, list[str]] = {}
+    level = LEVEL_OF_PLACE.get(topic.place.kind)
+    if level is None:
+        raise ValidationError({"place": _("议题只能属于镇或村。")})
+    if topic.body.place_id != topic.place_id or topic.body.kind not in (
+        BODY_KINDS_BY_PLACE[topic.place.kind]
+    ):
+        errors.setdefault("body", []).append(_("实施主体必须是本级的党组织或政府(村委会)。"))
+    if topic.category and not category_fits(level, topic.category):
+        errors.setdefault("category", []).append(_("该议题类别不属于本级目录。"))
+    forms = topic.forms
+    if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+        errors.setdefault("forms", []).append(_("协商形式格式不正确。"))
+    else:
+        bad = [f for f in forms if not form_fits(level, f)]
+        if bad:
+            errors.setdefault("forms", []).append(_("所选协商形式不适用于本级协商。"))
+        if len(set(forms)) != len(forms):
+            errors.setdefault("forms", []).append(_("协商形式不能重复。"))
+    try:
+        topic.full_clean(exclude=["state", "forms"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def topic_create(*, actor, place: Place, body: Body, **fields) -> Topic:
+    if not perm.can_create_in(actor, place):
+        raise PermissionDenied(_("您不能在该地方起草议题。"))
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown topic fields: {sorted(unknown)}")
+    topic = Topic(place=place, body=body, created_by=actor, **fields)
+    _validate(topic)
+    with transaction.atomic():
+        topic.save()
+        audit_record(
+            subject=topic, actor=actor, verb="create", to_state=State.DRAFT
+        )
+    return topic
+
+
+def topic_update(*, actor, topic: Topic, **fields) -> Topic:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown topic fields: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = Topic.objects.select_for_update().get(pk=topic.pk)
+        if not perm.can_view(actor, locked):
+            raise Http404
+        if locked.state != State.DRAFT:
+            raise TransitionRefused(_("议题已提交,不能再修改。"), conflict=True)
+        if not perm.can_edit(actor, locked):
+            raise PermissionDenied(_("您不能修改该议题。"))
+        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        for name in changed:
+            setattr(locked, name, fields[name])
+        _validate(locked)
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                subject=locked,
+                actor=actor,
+                verb="edit",
+                data={"fields": sorted(changed)},
+            )
+    return locked
+
+
+def _refused_attempt(actor, topic_id: int, action: str, why: str) -> None:
+    security_log.warning(
+        "refused topic transition: user=%s topic=%s action=%s why=%s",
+        getattr(actor, "pk", None),
+        topic_id,
+        action,
+        why,
+    )
+
+
+def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> Topic:
+    """Move a topic along its procedure, or say exactly why not.
+
+    Raises Http404 when the user may not see the topic, PermissionDenied when the
+    role may not take this action, TransitionRefused when the state or the
+    step's evidence does not allow it.
+    """
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    reason = (reason or "").strip()
+    if spec.needs_reason and not reason:
+        raise ValidationError({"reason": [_("请填写理由。")]})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": [_("理由不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH}]}
+        )
+    with transaction.atomic():
+        topic = Topic.objects.select_for_update().filter(pk=topic_id).first()
+        if topic is None or not perm.can_view(actor, topic):
+            _refused_attempt(actor, topic_id, action, "not visible")
+            raise Http404
+        method = getattr(topic, action)
+        meta = method._django_fsm
+        source = topic.state
+        if not meta.has_transition(source):
+            # Only someone whose role could take this action learns the state.
+            if _role_may(method, topic, actor):
+                raise TransitionRefused(
+                    _("议题当前处于“%(state)s”,不能执行“%(action)s”。")
+                    % {"state": topic.get_state_display(), "action": spec.label},
+                    conflict=True,
+                )
+            _refused_attempt(actor, topic_id, action, "no permission")
+            raise PermissionDenied(_("您没有执行该操作的权限。"))
+        if not meta.has_transition_perm(topic, source, actor):
+            _refused_attempt(actor, topic_id, action, "no permission")
+            raise PermissionDenied(_("您没有执行该操作的权限。"))
+        if not meta.conditions_met(topic, source):
+            step = STEP_OF_STATE[State(source)]
+            lacking = evidence.missing(topic, step)
+            raise TransitionRefused(
+                _("还缺少:%(items)s")
+                % {"items": "、".join(str(r.label) for r in lacking)},
+                missing=lacking,
+            )
+        method()
+        now = timezone.now()
+        topic.state_changed_at = now
+        topic.step_due_at = due_at(topic.place, topic.state, now)
+        try:
+            topic.save(update_fields=["state", "state_changed_at", "step_due_at"])
+        except ConcurrentTransition as exc:
+            raise TransitionRefused(
+                _("该议题刚被他人处理,请刷新后查看最新状态。"), conflict=True
+            ) from exc
+        audit_record(
+            subject=topic,
+            actor=actor,
+            verb=action,
+            from_state=source,
+            to_state=topic.state,
+            reason=reason,
+        )
+        payload = {
+            "topic_id": topic.pk,
+            "action": action,
+            "actor_id": getattr(actor, "pk", None),
+            "from_state": source,
+            "to_state": topic.state,
+            "reason": reason,
+        }
+        transaction.on_commit(
+            lambda: topic_transitioned.send_robust(sender=Topic, **payload)
+        )
+    return topic
+
+
+def _role_may(method, topic: Topic, actor) -> bool:
+    """Whether the actor's role allows this action on this topic in its source state."""
+    meta = method._django_fsm
+    return any(t.has_perm(topic, actor) for t in meta.transitions.values())
