@@ -30,7 +30,10 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         Place, on_delete=models.PROTECT, related_name="topics", verbose_name=_("地方")
     )
     body = models.ForeignKey(
-        Body, on_delete=models.PROTECT, related_name="topics", verbose_name=_("实施主体")
+        Body,
+        on_delete=models.PROTECT,
+        related_name="topics",
+        verbose_name=_("实施主体"),
     )
     title = models.CharField(_("议题标题"), max_length=120)
     description = models.TextField(_("议题内容"), max_length=5000)

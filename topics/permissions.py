@@ -18,9 +18,7 @@ def _township(user, codename: str, topic) -> bool:
 
 
 def can_view(user, topic) -> bool:
-    return _own(user, roles.VIEW, topic) or _township(
-        user, roles.VIEW_VILLAGES, topic
-    )
+    return _own(user, roles.VIEW, topic) or _township(user, roles.VIEW_VILLAGES, topic)
 
 
 def can_create_in(user, place) -> bool:

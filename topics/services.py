@@ -84,10 +84,13 @@ def _validate(topic: Topic) -> None:
     level = LEVEL_OF_PLACE.get(topic.place.kind)
     if level is None:
         raise ValidationError({"place": _("议题只能属于镇或村。")})
-    if topic.body.place_id != topic.place_id or topic.body.kind not in (
-        BODY_KINDS_BY_PLACE[topic.place.kind]
+    if (
+        topic.body.place_id != topic.place_id
+        or topic.body.kind not in (BODY_KINDS_BY_PLACE[topic.place.kind])
     ):
-        errors.setdefault("body", []).append(_("实施主体必须是本级的党组织或政府(村委会)。"))
+        errors.setdefault("body", []).append(
+            _("实施主体必须是本级的党组织或政府(村委会)。")
+        )
     if topic.category and not category_fits(level, topic.category):
         errors.setdefault("category", []).append(_("该议题类别不属于本级目录。"))
     forms = topic.forms
@@ -118,9 +121,7 @@ def topic_create(*, actor, place: Place, body: Body, **fields) -> Topic:
     _validate(topic)
     with transaction.atomic():
         topic.save()
-        audit_record(
-            subject=topic, actor=actor, verb="create", to_state=State.DRAFT
-        )
+        audit_record(subject=topic, actor=actor, verb="create", to_state=State.DRAFT)
     return topic
 
 
@@ -136,7 +137,9 @@ def topic_update(*, actor, topic: Topic, **fields) -> Topic:
             raise TransitionRefused(_("议题已提交,不能再修改。"), conflict=True)
         if not perm.can_edit(actor, locked):
             raise PermissionDenied(_("您不能修改该议题。"))
-        changed = [name for name, value in fields.items() if getattr(locked, name) != value]
+        changed = [
+            name for name, value in fields.items() if getattr(locked, name) != value
+        ]
         for name in changed:
             setattr(locked, name, fields[name])
         _validate(locked)

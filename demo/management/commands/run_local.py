@@ -1,0 +1,56 @@
+"""Serve the site locally with scheduled jobs firing.
+
+With a broker configured (REDIS_URL or CELERY_BROKER_URL) this starts a Celery
+worker and celery beat beside the development server. Without one, tasks run
+in-process and celery beat runs the scheduled jobs itself (eager mode), so no
+Redis is needed.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "开发服务器 + 定时任务(有消息队列时另启 worker)"
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+
+    def handle(self, *args, addrport: str, **options):
+        celery = str(Path(sys.executable).with_name("celery"))
+        base = [celery, "-A", "config"]
+        children = []
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write(
+                "后台任务:进程内执行;定时任务由 celery beat 在进程内执行。"
+            )
+        else:
+            self.stdout.write("后台任务:celery worker + celery beat(消息队列已配置)。")
+            children.append(
+                subprocess.Popen(
+                    [*base, "worker", "--loglevel=INFO", "--concurrency=2"]
+                )
+            )
+        children.append(
+            subprocess.Popen(
+                [*base, "beat", "--loglevel=INFO", "--pidfile="],
+                env={**os.environ},
+            )
+        )
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

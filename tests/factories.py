@@ -1,0 +1,111 @@
+"""factory_boy factories shared by the test suite."""
+
+import factory
+from django.contrib.auth import get_user_model
+from factory.django import DjangoModelFactory
+
+from committees.models import Body, BodyKind, Person, Place, PlaceKind, Platform
+from committees.services import role_grant
+from topics.catalogue import Category, Form, Source, Tag
+from topics.models import Topic
+from topics.states import State
+
+PASSWORD = "test-pass-123"
+
+
+class TownshipFactory(DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    kind = PlaceKind.TOWNSHIP
+    name = factory.Sequence(lambda n: f"测试镇{n}")
+    code = factory.Sequence(lambda n: f"town{n}")
+
+
+class VillageFactory(DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    kind = PlaceKind.VILLAGE
+    parent = factory.SubFactory(TownshipFactory)
+    name = factory.Sequence(lambda n: f"测试村{n}")
+    code = factory.Sequence(lambda n: f"village{n}")
+
+
+class BodyFactory(DjangoModelFactory):
+    class Meta:
+        model = Body
+        django_get_or_create = ("place", "kind")
+
+    place = factory.SubFactory(VillageFactory)
+    kind = factory.LazyAttribute(
+        lambda o: (
+            BodyKind.VILLAGE_COMMITTEE
+            if o.place.kind == PlaceKind.VILLAGE
+            else BodyKind.TOWN_GOVERNMENT
+        )
+    )
+    name = factory.LazyAttribute(lambda o: f"{o.place.name}{BodyKind(o.kind).label}")
+
+
+class PlatformFactory(DjangoModelFactory):
+    class Meta:
+        model = Platform
+
+    place = factory.SubFactory(TownshipFactory)
+    kind = "town_committee"
+    name = factory.Sequence(lambda n: f"协商平台{n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class PersonFactory(DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    name = factory.Sequence(lambda n: f"人员{n}")
+
+
+def user_with_role(role: str, place: Place, **user_fields):
+    """A fresh user holding one role on one place (through the service)."""
+    user = UserFactory(**user_fields)
+    role_grant(actor=None, user=user, place=place, role=role)
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def _is_village(o) -> bool:
+    return o.place.kind == PlaceKind.VILLAGE
+
+
+class TopicFactory(DjangoModelFactory):
+    """A complete topic; pass ``state=`` to start it anywhere in the procedure."""
+
+    class Meta:
+        model = Topic
+
+    place = factory.SubFactory(VillageFactory)
+    body = factory.LazyAttribute(lambda o: BodyFactory(place=o.place))
+    title = factory.Sequence(lambda n: f"议题{n}")
+    description = "议题的背景、内容和拟协商的问题。"
+    category = factory.LazyAttribute(
+        lambda o: Category.V2 if _is_village(o) else Category.T2
+    )
+    tag = Tag.LIVELIHOOD
+    forms = factory.LazyAttribute(
+        lambda o: [Form.V_MEETING] if _is_village(o) else [Form.T_MEETING]
+    )
+    source = Source.RESIDENTS
+    proposer = "村民张三"
+    state = State.DRAFT
