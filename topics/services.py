@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition
 
-from committees.models import Body, BODY_KINDS_BY_PLACE, Place
+from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
 
 from . import evidence
