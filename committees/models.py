@@ -55,6 +55,9 @@ class Place(models.Model):
         return self.name
 
     def clean(self) -> None:
+        # A missing or unknown kind is reported by the field's own validation.
+        if self.kind not in PlaceKind.values:
+            return
         expected_parent = {
             PlaceKind.COUNTY: None,
             PlaceKind.TOWNSHIP: PlaceKind.COUNTY,
@@ -108,6 +111,9 @@ class Body(models.Model):
         return self.name
 
     def clean(self) -> None:
+        # A missing place is reported by the field's own validation.
+        if self.place_id is None:
+            return
         allowed = BODY_KINDS_BY_PLACE.get(self.place.kind, set())
         if self.kind not in allowed:
             raise ValidationError({"kind": _("该类型的实施主体不属于这一级地方。")})
@@ -153,6 +159,9 @@ class Platform(models.Model):
         return self.name
 
     def clean(self) -> None:
+        # A missing place or unknown kind is reported by the fields' validation.
+        if self.place_id is None or self.kind not in PLATFORM_RULES:
+            return
         place_kind, _min, _max = PLATFORM_RULES[self.kind]
         if self.place.kind != place_kind:
             raise ValidationError({"kind": _("该平台不属于这一级地方。")})
@@ -281,6 +290,7 @@ class Membership(models.Model):
                 condition=models.Q(term_end__isnull=True)
                 | models.Q(term_end__gte=models.F("term_start")),
                 name="membership_term_ordered",
+                violation_error_message=_("任期结束日期不能早于任期开始日期。"),
             ),
         ]
 

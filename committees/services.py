@@ -3,13 +3,13 @@
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_perms_for_model, remove_perm
 
 from core.audit import audit_record
 
 from .models import Membership, Person, Place, Platform, Role, RoleGrant
+from .permissions import forget_place_perms
 from .roles import ROLE_PERMISSIONS, ROLE_PLACE_KINDS, group_name
 
 
@@ -41,6 +41,7 @@ def role_grant(*, actor, user, place: Place, role: str) -> RoleGrant:
         if created:
             group = _sync_group(place, role)
             user.groups.add(group)
+            forget_place_perms(user)
             audit_record(
                 subject=grant, actor=actor, verb="role_grant", data={"role": role}
             )
@@ -51,6 +52,7 @@ def role_revoke(*, actor, grant: RoleGrant) -> None:
     with transaction.atomic():
         group = Group.objects.filter(name=group_name(grant.place.code, grant.role))
         grant.user.groups.remove(*group)
+        forget_place_perms(grant.user)
         audit_record(
             subject=grant, actor=actor, verb="role_revoke", data={"role": grant.role}
         )
@@ -69,6 +71,20 @@ def person_for_user(user) -> Person:
     return person
 
 
+def _most_at_once(memberships: list[Membership], start) -> int:
+    """The most of these memberships in force on one day from ``start`` on."""
+    # The count only rises on a day a term begins, so those days suffice.
+    days = {start} | {m.term_start for m in memberships if m.term_start > start}
+    return max(
+        sum(
+            1
+            for m in memberships
+            if m.term_start <= day and (m.term_end is None or day <= m.term_end)
+        )
+        for day in days
+    )
+
+
 def membership_add(
     *,
     actor,
@@ -81,33 +97,38 @@ def membership_add(
     appointed_by: str = "",
     appointed_on=None,
 ) -> Membership:
-    """Put a person on a platform's roster, refusing to exceed its size (§八)."""
+    """Put a person on a platform's roster, refusing to exceed its size (§八).
+
+    The roster is checked over the whole new term, not just today: the next
+    term's roster is often entered before the current one ends, and a member
+    appointed from a later date must still fit on that date.
+    """
+    membership = Membership(
+        platform=platform,
+        person=person,
+        category=category,
+        position=position,
+        term_start=term_start,
+        term_end=term_end,
+        appointed_by=appointed_by,
+        appointed_on=appointed_on,
+    )
     with transaction.atomic():
         Platform.objects.select_for_update().get(pk=platform.pk)
-        today = timezone.localdate()
-        current = platform.memberships.filter(term_start__lte=today).exclude(
-            term_end__lt=today
-        )
-        if platform.max_members is not None and current.count() >= (
-            platform.max_members
+        membership.full_clean()
+        overlapping = platform.memberships.exclude(term_end__lt=term_start)
+        if term_end is not None:
+            overlapping = overlapping.filter(term_start__lte=term_end)
+        overlapping = list(overlapping)
+        if platform.max_members is not None and (
+            _most_at_once(overlapping, term_start) >= platform.max_members
         ):
             raise ValidationError(
                 _("%(platform)s的成员已达上限(%(max)d 名)。")
                 % {"platform": platform.name, "max": platform.max_members}
             )
-        if current.filter(person=person).exists():
-            raise ValidationError(_("该人员已在本平台的现任名册中。"))
-        membership = Membership(
-            platform=platform,
-            person=person,
-            category=category,
-            position=position,
-            term_start=term_start,
-            term_end=term_end,
-            appointed_by=appointed_by,
-            appointed_on=appointed_on,
-        )
-        membership.full_clean()
+        if any(m.person_id == person.pk for m in overlapping):
+            raise ValidationError(_("该人员在这段任期内已在本平台名册中。"))
         membership.save()
         audit_record(
             subject=platform,

@@ -15,3 +15,9 @@ def _celery_in_process():
 @pytest.fixture(autouse=True)
 def _no_login_lockout(settings):
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing with PBKDF2 dominates test time; the hasher is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

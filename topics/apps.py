@@ -7,6 +7,7 @@ class TopicsConfig(AppConfig):
     verbose_name = _("协商议题")
 
     def ready(self) -> None:
-        from . import evidence
+        from . import checks, evidence
 
         evidence.provide_step_one()
+        checks.register()

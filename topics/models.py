@@ -80,6 +80,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
                 | models.Q(planned_start__isnull=True)
                 | models.Q(planned_end__gte=models.F("planned_start")),
                 name="topic_planned_dates_ordered",
+                violation_error_message=_("计划完成日期不能早于计划协商日期。"),
             )
         ]
 

@@ -1,12 +1,20 @@
 """Reads of topics, filtered to what the user may see."""
 
-from django.db.models import Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from committees import roles
+from committees.models import Place, PlaceKind
 from committees.permissions import places_with_perm
 from core.models import AuditEvent
 
 from .models import Topic
+from .states import ACTIVE_STATES, STEP_OF_STATE, State, Step
+
+IN_PROGRESS_STATES = tuple(
+    state for state, step in STEP_OF_STATE.items() if step != Step.DETERMINE
+)
 
 
 def visible_topics(user) -> QuerySet[Topic]:
@@ -14,7 +22,12 @@ def visible_topics(user) -> QuerySet[Topic]:
     townships = places_with_perm(user, roles.VIEW_VILLAGES)
     if not own and not townships:
         return Topic.objects.none()
-    return Topic.objects.filter(Q(place_id__in=own) | Q(place__parent_id__in=townships))
+    # As permissions.can_view: view_village_topics reaches villages only, so a
+    # grant on a county does not open its townships' topics.
+    return Topic.objects.filter(
+        Q(place_id__in=own)
+        | Q(place__parent_id__in=townships, place__kind=PlaceKind.VILLAGE)
+    )
 
 
 def topic_list(user, *, state=None, place_id=None, category=None) -> QuerySet[Topic]:
@@ -39,3 +52,92 @@ def topic_detail(user, pk: int) -> Topic | None:
 
 def topic_history(topic: Topic) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_subject(topic).select_related("actor").order_by("seq")
+
+
+def visible_places(user) -> QuerySet[Place]:
+    """The places whose topics the user may see (for filters and summaries)."""
+    own = places_with_perm(user, roles.VIEW)
+    townships = places_with_perm(user, roles.VIEW_VILLAGES)
+    return Place.objects.filter(Q(pk__in=own) | Q(parent_id__in=townships))
+
+
+def awaiting_approval(user) -> QuerySet[Topic]:
+    """Submitted topics at the places where the user approves."""
+    return (
+        visible_topics(user)
+        .filter(
+            state=State.SUBMITTED, place_id__in=places_with_perm(user, roles.APPROVE)
+        )
+        .select_related("place", "body")
+        .order_by("state_changed_at", "pk")
+    )
+
+
+def drafts_in_work(user) -> QuerySet[Topic]:
+    """Drafts at the places where the user drafts, newest first.
+
+    Each carries ``last_transition`` and ``last_reason`` from its latest
+    transition record (edits do not count), so a draft returned for revision
+    shows why, without a query per row, until it is submitted again.
+    """
+    latest = (
+        AuditEvent.objects.filter(
+            subject_type=ContentType.objects.get_for_model(Topic),
+            subject_id=OuterRef("pk"),
+        )
+        .exclude(from_state="")
+        .order_by("-seq")
+    )
+    return (
+        visible_topics(user)
+        .filter(state=State.DRAFT, place_id__in=places_with_perm(user, roles.DRAFT))
+        .select_related("place", "body")
+        .annotate(
+            last_transition=Subquery(latest.values("verb")[:1]),
+            last_reason=Subquery(latest.values("reason")[:1]),
+        )
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def topics_in_progress(user) -> QuerySet[Topic]:
+    """Topics in steps 2-5 at the places where the user runs the procedure."""
+    return (
+        visible_topics(user)
+        .filter(
+            state__in=IN_PROGRESS_STATES,
+            place_id__in=places_with_perm(user, roles.RUN),
+        )
+        .select_related("place", "body")
+        .order_by(F("step_due_at").asc(nulls_last=True), "pk")
+    )
+
+
+def overdue_topics(user, now=None) -> QuerySet[Topic]:
+    """Visible active topics past their step deadline, most overdue first."""
+    return (
+        visible_topics(user)
+        .overdue(now)
+        .select_related("place", "body")
+        .order_by("step_due_at", "pk")
+    )
+
+
+def village_summary(user, now=None) -> QuerySet[Place]:
+    """Per village of the user's townships: active, awaiting approval, overdue."""
+    now = now or timezone.now()
+    townships = places_with_perm(user, roles.VIEW_VILLAGES)
+    active = Q(topics__state__in=ACTIVE_STATES)
+    return (
+        Place.objects.filter(kind=PlaceKind.VILLAGE, parent_id__in=townships)
+        .select_related("parent")
+        .annotate(
+            active_count=Count("topics", filter=active),
+            submitted_count=Count("topics", filter=Q(topics__state=State.SUBMITTED)),
+            overdue_count=Count(
+                "topics", filter=active & Q(topics__step_due_at__lt=now)
+            ),
+            archived_count=Count("topics", filter=Q(topics__state=State.ARCHIVED)),
+        )
+        .order_by("parent__code", "code")
+    )

@@ -84,7 +84,8 @@ def _validate(topic: Topic) -> None:
     level = LEVEL_OF_PLACE.get(topic.place.kind)
     if level is None:
         raise ValidationError({"place": _("议题只能属于镇或村。")})
-    if (
+    # A missing body is reported by full_clean() below.
+    if topic.body_id is not None and (
         topic.body.place_id != topic.place_id
         or topic.body.kind not in (BODY_KINDS_BY_PLACE[topic.place.kind])
     ):
@@ -133,10 +134,12 @@ def topic_update(*, actor, topic: Topic, **fields) -> Topic:
         locked = Topic.objects.select_for_update().get(pk=topic.pk)
         if not perm.can_view(actor, locked):
             raise Http404
-        if locked.state != State.DRAFT:
-            raise TransitionRefused(_("议题已提交,不能再修改。"), conflict=True)
-        if not perm.can_edit(actor, locked):
+        # As for transitions: only someone who could edit learns that the
+        # state is what stands in the way.
+        if not perm.can_create_in(actor, locked.place):
             raise PermissionDenied(_("您不能修改该议题。"))
+        if not perm.can_edit(actor, locked):
+            raise TransitionRefused(_("议题已提交,不能再修改。"), conflict=True)
         changed = [
             name for name, value in fields.items() if getattr(locked, name) != value
         ]

@@ -1,28 +1,320 @@
-from django.shortcuts import render
+"""The browser pages for topics. Reads go through selectors, writes through services."""
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from committees import roles
+from committees.permissions import place_perms
+from core.models import AuditEvent
+
+from . import evidence, selectors, services
+from . import permissions as perm
+from .catalogue import Form
+from .filters import TopicFilter
+from .forms import TopicForm
+from .models import Topic
+from .states import STEP_OF_STATE, State, Step
+
+PAGE_SIZE = 25
+DASHBOARD_LIMIT = 20
+
+# Audit verbs of the topic services that are not transitions.
+VERB_LABELS = {"create": gettext_lazy("创建议题"), "edit": gettext_lazy("修改议题")}
 
 
+@dataclass(frozen=True)
+class Section:
+    """The first rows of a dashboard list, and whether more exist."""
+
+    rows: list
+    more: bool
+
+
+def _section(rows) -> Section:
+    rows = list(rows[: DASHBOARD_LIMIT + 1])
+    return Section(rows=rows[:DASHBOARD_LIMIT], more=len(rows) > DASHBOARD_LIMIT)
+
+
+def _days_overdue(topic: Topic, now) -> int:
+    """Whole days past the deadline; less than a day counts as one."""
+    return max(1, (now - topic.step_due_at).days)
+
+
+@login_required
 def dashboard(request):
-    return render(request, "topics/dashboard.html")
+    """What waits for this user, by the permissions their roles hold."""
+    user = request.user
+    held = set().union(*place_perms(user).values())
+    if not held:
+        return render(request, "topics/dashboard.html", {"guest": True})
+    now = timezone.now()
+    context = {}
+    if roles.APPROVE in held:
+        context["approvals"] = _section(selectors.awaiting_approval(user))
+    if roles.DRAFT in held:
+        context["drafts"] = _section(selectors.drafts_in_work(user))
+    if roles.RUN in held:
+        running = _section(selectors.topics_in_progress(user))
+        context["in_progress"] = Section(
+            rows=[(t, evidence.missing(t, t.step)) for t in running.rows],
+            more=running.more,
+        )
+    overdue = _section(selectors.overdue_topics(user, now))
+    context["overdue"] = Section(
+        rows=[(t, _days_overdue(t, now)) for t in overdue.rows], more=overdue.more
+    )
+    if roles.VIEW_VILLAGES in held:
+        context["villages"] = list(selectors.village_summary(user, now))
+    return render(request, "topics/dashboard.html", context)
 
 
+@login_required
 def topic_list(request):
-    raise NotImplementedError
+    filterset = TopicFilter(
+        request.GET or None,
+        queryset=selectors.topic_list(request.user),
+        request=request,
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "topics/list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": bool(perm.creatable_place_ids(request.user)),
+            "now": timezone.now(),
+        },
+    )
 
 
-def topic_create(request):
-    raise NotImplementedError
+def _visible_or_404(user, pk: int) -> Topic:
+    topic = selectors.topic_detail(user, pk)
+    if topic is None:
+        raise Http404
+    return topic
 
 
+@dataclass(frozen=True)
+class StepView:
+    number: int
+    label: str
+    status: str  # "done", "current", "ended" or "" for steps not reached
+
+
+def _progress(topic: Topic, history: list[AuditEvent]) -> list[StepView]:
+    if topic.state == State.ARCHIVED:
+        return [StepView(s.value, s.label, "done") for s in Step]
+    if topic.step is not None:
+        reached, marker = topic.step, "current"
+    else:
+        # Rejected or withdrawn: the step it left, from the transition's record.
+        left_from = next(
+            (
+                e.from_state
+                for e in reversed(history)
+                if e.to_state == topic.state and e.from_state
+            ),
+            "",
+        )
+        reached, marker = STEP_OF_STATE.get(left_from), "ended"
+    views = []
+    for step in Step:
+        if reached is None or step > reached:
+            status = ""
+        elif step < reached:
+            status = "done"
+        else:
+            status = marker
+        views.append(StepView(step.value, step.label, status))
+    return views
+
+
+def _state_label(value: str) -> str:
+    return State(value).label if value in State.values else value
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: AuditEvent
+    label: str
+    from_label: str
+    to_label: str
+    changed: list[str]
+
+
+def _history_row(event: AuditEvent) -> HistoryRow:
+    action = services.ACTIONS.get(event.verb)
+    label = action.label if action else VERB_LABELS.get(event.verb, event.verb)
+    changed = [
+        Topic._meta.get_field(name).verbose_name
+        for name in event.data.get("fields", [])
+        if name in services.EDITABLE_FIELDS
+    ]
+    return HistoryRow(
+        event=event,
+        label=label,
+        from_label=_state_label(event.from_state),
+        to_label=_state_label(event.to_state),
+        changed=changed,
+    )
+
+
+@dataclass(frozen=True)
+class ActionChoice:
+    action: services.Action
+    enabled: bool
+    missing: list = field(default_factory=list)
+
+
+def _action_choices(topic: Topic, user) -> list[ActionChoice]:
+    """The transitions this user may take now; those lacking evidence disabled."""
+    choices = []
+    for name, action in services.ACTIONS.items():
+        meta = getattr(topic, name)._django_fsm
+        if not (
+            meta.has_transition(topic.state)
+            and meta.has_transition_perm(topic, topic.state, user)
+        ):
+            continue
+        if meta.conditions_met(topic, topic.state):
+            choices.append(ActionChoice(action, enabled=True))
+        else:
+            lacking = evidence.missing(topic, topic.step)
+            choices.append(ActionChoice(action, enabled=False, missing=lacking))
+    return choices
+
+
+def _returned_for_revision(topic: Topic, history: list[AuditEvent]):
+    """The record that sent this draft back, until it is submitted again."""
+    if topic.state != State.DRAFT:
+        return None
+    transitions = [e for e in history if e.from_state]
+    if transitions and transitions[-1].verb == "return_for_revision":
+        return transitions[-1]
+    return None
+
+
+def _detail_response(
+    request,
+    topic: Topic,
+    *,
+    status: int = 200,
+    error: str = "",
+    failed_action: str = "",
+    reason: str = "",
+    reason_error: str = "",
+):
+    user = request.user
+    history = list(selectors.topic_history(topic))
+    context = {
+        "topic": topic,
+        "form_labels": [Form(f).label for f in topic.forms if f in Form.values],
+        "steps": _progress(topic, history),
+        "missing": evidence.missing(topic, topic.step) if topic.step else [],
+        "history": [_history_row(e) for e in history],
+        "actions": _action_choices(topic, user),
+        "can_edit": perm.can_edit(user, topic),
+        "returned": _returned_for_revision(topic, history),
+        "error": error,
+        "failed_action": failed_action,
+        "reason": reason,
+        "reason_error": reason_error,
+        "now": timezone.now(),
+    }
+    return render(request, "topics/detail.html", context, status=status)
+
+
+@login_required
 def topic_detail(request, pk):
-    raise NotImplementedError
+    return _detail_response(request, _visible_or_404(request.user, pk))
 
 
+@login_required
+def topic_create(request):
+    if not perm.creatable_place_ids(request.user):
+        raise PermissionDenied(_("您不能起草议题。"))
+    data = request.POST if request.method == "POST" else None
+    form = TopicForm(data, user=request.user)
+    if form.is_bound and form.is_valid():
+        topic = form.save(actor=request.user)
+        if topic is not None:
+            messages.success(request, _("议题草稿已保存。"))
+            return redirect("topics:detail", pk=topic.pk)
+    return render(request, "topics/form.html", {"form": form, "topic": None})
+
+
+def _not_editable(request, topic: Topic):
+    message = _("议题当前处于“%(state)s”,只有草稿可以修改。") % {
+        "state": topic.get_state_display()
+    }
+    return _detail_response(request, topic, status=409, error=message)
+
+
+@login_required
 def topic_edit(request, pk):
-    raise NotImplementedError
+    topic = _visible_or_404(request.user, pk)
+    if not perm.can_create_in(request.user, topic.place):
+        raise PermissionDenied(_("您不能修改该议题。"))
+    if not perm.can_edit(request.user, topic):
+        return _not_editable(request, topic)
+    data = request.POST if request.method == "POST" else None
+    form = TopicForm(data, user=request.user, topic=topic)
+    if form.is_bound and form.is_valid():
+        try:
+            saved = form.save(actor=request.user)
+        except services.TransitionRefused:
+            # Submitted by someone else since the page was opened.
+            return _not_editable(request, _visible_or_404(request.user, pk))
+        if saved is not None:
+            messages.success(request, _("议题已保存。"))
+            return redirect("topics:detail", pk=saved.pk)
+    return render(request, "topics/form.html", {"form": form, "topic": topic})
 
 
+@login_required
+@require_POST
 def topic_act(request, pk, action):
-    raise NotImplementedError
+    reason = request.POST.get("reason", "")
+    try:
+        topic = services.topic_transition(
+            actor=request.user, topic_id=pk, action=action, reason=reason
+        )
+    except ValidationError as invalid:
+        return _detail_response(
+            request,
+            _visible_or_404(request.user, pk),
+            status=400,
+            failed_action=action,
+            reason=reason,
+            reason_error=" ".join(invalid.messages),
+        )
+    except services.TransitionRefused as refusal:
+        return _detail_response(
+            request,
+            _visible_or_404(request.user, pk),
+            status=400 if refusal.missing and not refusal.conflict else 409,
+            error=refusal.message,
+            failed_action=action,
+            reason=reason,
+        )
+    messages.success(
+        request, _("已完成“%(action)s”。") % {"action": services.ACTIONS[action].label}
+    )
+    return redirect("topics:detail", pk=topic.pk)
 
 
 def not_found(request, exception=None):

@@ -1,0 +1,1 @@
+"""Stand-alone benchmarks: ``python -m benchmarks.<name>``."""

@@ -1,0 +1,48 @@
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Preference
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = Preference
+        fields = ["email", "sms", "daily_digest"]
+
+
+class ReceiptForm(forms.Form):
+    """A signed tear-off receipt (回执) handed back for a paper notice."""
+
+    signed_by = forms.CharField(
+        label=_("签收人"),
+        max_length=64,
+        error_messages={"required": _("请填写签收人姓名。")},
+    )
+    signed_on = forms.DateField(
+        label=_("签收日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("请填写正确的日期。")},
+        help_text=_("不填则记为今天。"),
+    )
+
+    def clean_signed_on(self):
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on and signed_on > timezone.localdate():
+            raise forms.ValidationError(_("签收日期不能晚于今天。"))
+        return signed_on
+
+    def signed_at(self) -> datetime | None:
+        """The signing time for receipt_record; None means now.
+
+        The slip carries a date only: noon keeps it on that date in any time
+        zone, and a receipt signed today is never recorded as later than now.
+        """
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on is None:
+            return None
+        noon = timezone.make_aware(datetime.combine(signed_on, time(12)))
+        return min(noon, timezone.now())

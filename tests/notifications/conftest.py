@@ -1,0 +1,73 @@
+"""Test channel backends and fixtures for the notice machinery.
+
+The backends are named by dotted path in settings (SMS_BACKEND,
+EMAIL_BACKEND), so a Celery worker started as a subprocess can load them too.
+"""
+
+import time
+
+import pytest
+from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
+from django.db import connection
+
+from notifications.channels.sms import SmsBackend, SmsError
+
+SMS_LOG_TABLE = "xst_test_sms_log"
+
+
+class MemorySmsBackend(SmsBackend):
+    sent: list[dict] = []
+
+    def send(self, *, phone: str, text: str, message_id: str) -> None:
+        self.sent.append({"phone": phone, "text": text, "message_id": message_id})
+
+
+class FailingSmsBackend(SmsBackend):
+    def send(self, *, phone: str, text: str, message_id: str) -> None:
+        raise SmsError("网关返回 503")
+
+
+class TableSmsBackend(SmsBackend):
+    """A gateway whose log is written in the delivery's own transaction.
+
+    A worker killed between this write and the commit leaves no record, just
+    as the delivery row stays queued; counting rows per message id therefore
+    shows whether any delivery was committed as sent twice or never.
+    SMS_OPTIONS["delay"] slows each send so a test can kill a worker mid-batch.
+    """
+
+    def send(self, *, phone: str, text: str, message_id: str) -> None:
+        time.sleep(float(self.options.get("delay", 0)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {SMS_LOG_TABLE} (message_id, phone) VALUES (%s, %s)",
+                [message_id, phone],
+            )
+
+
+class CountingEmailBackend(LocmemEmailBackend):
+    opened = 0
+
+    def open(self):
+        type(self).opened += 1
+        return super().open()
+
+
+@pytest.fixture
+def sms_sent(settings):
+    """Route SMS to memory; the list of sent texts."""
+    settings.SMS_BACKEND = "tests.notifications.conftest.MemorySmsBackend"
+    MemorySmsBackend.sent = []
+    return MemorySmsBackend.sent
+
+
+@pytest.fixture
+def failing_sms(settings):
+    settings.SMS_BACKEND = "tests.notifications.conftest.FailingSmsBackend"
+
+
+@pytest.fixture
+def fast_retries(settings):
+    """Retry immediately, so an in-process run goes through every attempt."""
+    settings.XST_DELIVERY_RETRY_BASE = 0
+    settings.XST_DELIVERY_MAX_ATTEMPTS = 3
