@@ -38,7 +38,7 @@ def noop() -> None:
 
 
 def _use_own_database(workdir: Path) -> str | None:
-    """Point DATABASE_URL at a database only this run uses; return its server URL.
+    """Point DATABASE_URL at a database only this run uses.
 
     Runs before Django reads its settings. Returns the URL to administer the
     PostgreSQL server with, or None for a temporary SQLite file.
@@ -49,12 +49,16 @@ def _use_own_database(workdir: Path) -> str | None:
         return None
     import psycopg
 
-    bench = urlunsplit(urlsplit(configured)._replace(path=f"/{BENCH_DATABASE}"))
-    with psycopg.connect(configured, autocommit=True) as admin:
+    parts = urlsplit(configured)
+    bench = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+    # Administer through the maintenance database, as Django's test runner
+    # does: the configured one need not exist and is never touched.
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
         admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
     os.environ["DATABASE_URL"] = bench
-    return configured
+    return server
 
 
 def _drop_own_database(server: str) -> None:
@@ -162,8 +166,10 @@ def _measure_floor(app, eager: bool) -> float:
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # Django's locmem backend: nothing printed or sent per message.
+    # Django's locmem backend: nothing printed or sent per message; and no
+    # log line per task, which would cost more than a no-op task itself.
     os.environ["EMAIL_URL"] = "memorymail://"
+    os.environ["LOG_LEVEL"] = "WARNING"
     workdir = Path(tempfile.mkdtemp(prefix="xst-bench-"))
     server = _use_own_database(workdir)
     worker = None

@@ -48,7 +48,7 @@ ROLE_PLACE_KINDS: dict[str, frozenset[str]] = {
     Role.TOWNSHIP_CLERK: frozenset({PlaceKind.TOWNSHIP}),
     Role.VILLAGE_SECRETARY: frozenset({PlaceKind.VILLAGE}),
     Role.VILLAGE_CLERK: frozenset({PlaceKind.VILLAGE}),
-    Role.ADMINISTRATOR: frozenset({PlaceKind.TOWNSHIP, PlaceKind.COUNTY}),
+    Role.ADMINISTRATOR: frozenset({PlaceKind.TOWNSHIP}),
     Role.MEMBER: frozenset({PlaceKind.TOWNSHIP, PlaceKind.VILLAGE}),
     Role.RESIDENT: frozenset({PlaceKind.TOWNSHIP, PlaceKind.VILLAGE}),
 }

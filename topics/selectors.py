@@ -58,7 +58,9 @@ def visible_places(user) -> QuerySet[Place]:
     """The places whose topics the user may see (for filters and summaries)."""
     own = places_with_perm(user, roles.VIEW)
     townships = places_with_perm(user, roles.VIEW_VILLAGES)
-    return Place.objects.filter(Q(pk__in=own) | Q(parent_id__in=townships))
+    return Place.objects.filter(
+        Q(pk__in=own) | Q(parent_id__in=townships, kind=PlaceKind.VILLAGE)
+    )
 
 
 def awaiting_approval(user) -> QuerySet[Topic]:

@@ -178,12 +178,6 @@ def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> 
     if spec is None:
         raise Http404
     reason = (reason or "").strip()
-    if spec.needs_reason and not reason:
-        raise ValidationError({"reason": [_("请填写理由。")]})
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationError(
-            {"reason": [_("理由不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH}]}
-        )
     with transaction.atomic():
         topic = Topic.objects.select_for_update().filter(pk=topic_id).first()
         if topic is None or not perm.can_view(actor, topic):
@@ -205,6 +199,14 @@ def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> 
         if not meta.has_transition_perm(topic, source, actor):
             _refused_attempt(actor, topic_id, action, "no permission")
             raise PermissionDenied(_("您没有执行该操作的权限。"))
+        # The reason is checked only for someone who may act, so a refused
+        # user learns nothing from the message.
+        if spec.needs_reason and not reason:
+            raise ValidationError({"reason": [_("请填写理由。")]})
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError(
+                {"reason": [_("理由不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH}]}
+            )
         if not meta.conditions_met(topic, source):
             step = STEP_OF_STATE[State(source)]
             lacking = evidence.missing(topic, step)

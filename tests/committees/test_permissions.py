@@ -19,11 +19,6 @@ from tests.factories import TownshipFactory, UserFactory, VillageFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fresh(user):
     """The user as a new request would load it: no cached permissions."""
     return type(user).objects.get(pk=user.pk)

@@ -41,11 +41,6 @@ TOWNSHIP_ROLES = [Role.TOWNSHIP_SECRETARY, Role.TOWNSHIP_DEPUTY, Role.TOWNSHIP_C
 VILLAGE_ROLES = [Role.VILLAGE_SECRETARY, Role.VILLAGE_CLERK]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def township():
     return TownshipFactory(code="zhenx", name="镇X")
@@ -384,3 +379,12 @@ def test_an_unknown_category_is_refused(committee):
         add(committee, category="celebrity")
     assert "category" in refused.value.message_dict
     assert not Membership.objects.exists()
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_role_can_be_granted_on_a_county(role):
+    """Roles are held in a township or a village; a county grant would see nothing."""
+    county = Place.objects.create(kind=PlaceKind.COUNTY, name="某县", code="cty")
+    with pytest.raises(ValidationError):
+        role_grant(actor=None, user=UserFactory(), place=county, role=role)
+    assert not RoleGrant.objects.exists()

@@ -30,12 +30,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The factories set real passwords; the production hasher costs ~0.7 s each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 INBOX = reverse("notifications:inbox")
 MEETING = datetime(2026, 4, 8, 1, 30, tzinfo=UTC)
 

@@ -29,11 +29,6 @@ from topics.states import State
 LOST_RACE = "该议题刚被他人处理,请刷新后查看最新状态。"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def village():
     return VillageFactory()

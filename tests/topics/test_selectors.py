@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 STATES = [State.DRAFT, State.SUBMITTED, State.PREPARING, State.ARCHIVED]
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def places():
     """县K > 镇X (村A, 村B) and 镇Y (村C)."""
@@ -81,9 +76,6 @@ CASES = {
         [(Role.TOWNSHIP_CLERK, "X"), (Role.TOWNSHIP_DEPUTY, "Y")],
         "XYABC",
     ),
-    # view_village_topics on a county covers no village directly beneath it;
-    # the selector must not read it as "topics of the county's townships".
-    "county-admin": ([(Role.ADMINISTRATOR, "K")], ""),
     "nobody": ([], ""),
 }
 

@@ -32,11 +32,6 @@ from topics.states import DEFAULT_STEP_LIMITS, State
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def township():
     return TownshipFactory(name="镇X")
