@@ -24,6 +24,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -62,10 +63,12 @@ SENT_BY_TASK = (Channel.EMAIL, Channel.SMS)
 BATCH_SIZE = 200
 # Keeps every IN (...) list well under SQLite's limit on query variables.
 _IN_CHUNK = 5000
+# Rows per INSERT statement; Django lowers it further where SQLite needs it.
 _INSERT_BATCH = 2000
 _MAX_BACKOFF_SECONDS = 3600
-# A retry's ETA and next_attempt_at come from one clock, but workers on other
-# hosts may run slightly ahead; an attempt that early is not a duplicate.
+# "Is it due yet?" is asked of the database clock, which the sweep's stamp
+# also uses, so a worker host whose clock is off can delay a delivery but never
+# strand it. Celery times a retry by the worker's clock: allow a little drift.
 _CLOCK_SKEW = timedelta(seconds=2)
 _ERROR_MAX_LENGTH = 2000
 
@@ -110,15 +113,16 @@ def _rows_in(queryset: models.QuerySet, field: str, values: Sequence) -> Iterato
 
 
 class Outbox:
-    """Channel connections and attachments shared by one run of deliveries.
+    """Channel connections and notices shared by one run of deliveries.
 
     A batch of two hundred emails then opens one SMTP session, loads the SMS
-    backend once and renders a meeting's .ics once.
+    backend, the notice and its .ics once.
     """
 
     def __init__(self) -> None:
         self._email = EmailChannel()
         self._sms: SmsBackend | None = None
+        self._notifications: dict[int, Notification] = {}
         self._ics: dict[int, bytes | None] = {}
 
     def __enter__(self) -> "Outbox":
@@ -135,6 +139,14 @@ class Outbox:
         if self._sms is None:
             self._sms = sms_backend()
         return self._sms
+
+    def notification(self, notification_id: int) -> Notification:
+        """The notice, loaded once per run: a batch is mostly one notice."""
+        if notification_id not in self._notifications:
+            self._notifications[notification_id] = Notification.objects.get(
+                pk=notification_id
+            )
+        return self._notifications[notification_id]
 
     def _ics_for(self, notification: Notification) -> bytes | None:
         if notification.pk not in self._ics:
@@ -407,7 +419,7 @@ def queue_deliveries(delivery_ids: Sequence[int]) -> int:
     queued in the database and requeue_stale sends them later, so the change
     that caused the notice is never undone by an outage.
     """
-    from . import tasks
+    from . import tasks  # imported here: the tasks module imports this one
 
     published = 0
     for chunk in _chunks(list(delivery_ids), BATCH_SIZE):
@@ -482,13 +494,13 @@ def delivery_attempt(delivery_id: int, *, outbox: Outbox | None = None) -> str:
             return delivery_attempt(delivery_id, outbox=own)
     countdown = None
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("notification")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None:
+        try:
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .annotate(db_now=Now())
+                .get(pk=delivery_id)
+            )
+        except Delivery.DoesNotExist:
             return "missing"
         if (
             delivery.status != DeliveryStatus.QUEUED
@@ -498,9 +510,10 @@ def delivery_attempt(delivery_id: int, *, outbox: Outbox | None = None) -> str:
         # Too early: a scheduled retry owns this attempt; a duplicate that
         # arrives during the backoff must not shorten it.
         if delivery.next_attempt_at and (
-            delivery.next_attempt_at > timezone.now() + _CLOCK_SKEW
+            delivery.next_attempt_at > delivery.db_now + _CLOCK_SKEW
         ):
             return delivery.status
+        delivery.notification = outbox.notification(delivery.notification_id)
         number = delivery.attempts + 1
         try:
             outbox.send(delivery)
@@ -536,11 +549,10 @@ def requeue_stale(
     if not ids:
         return 0
     # Stamped first, so the next sweep leaves them alone for another
-    # older_than instead of piling duplicates onto a slow queue. Wall-clock
-    # time, because workers compare next_attempt_at with their own clock.
-    republished_at = timezone.now()
+    # older_than instead of piling duplicates onto a slow queue; by the
+    # database clock, which is what delivery_attempt checks it against.
     for chunk in _chunks(ids, _IN_CHUNK):
-        queued.filter(stale, pk__in=chunk).update(next_attempt_at=republished_at)
+        queued.filter(stale, pk__in=chunk).update(next_attempt_at=Now())
     published = queue_deliveries(ids)
     logger.info("requeued %d of %d stale deliveries", published, len(ids))
     return published
@@ -578,15 +590,7 @@ def _digest_one(outbox: Outbox, person_id: int, channel: str, now: datetime) -> 
         except SoftTimeLimitExceeded:
             raise
         except Exception as exc:
-            error = _error_text(exc)
-            logger.warning("digest for person %s failed: %s", person_id, error)
-            give_up = [r.pk for r in rows if r.attempts + 1 >= max_attempts()]
-            _bulk_attempts(rows, ok=False, error=error)
-            # Still held, so tomorrow's digest tries again, up to the limit.
-            Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(
-                attempts=F("attempts") + 1, last_error=error
-            )
-            Delivery.objects.filter(pk__in=give_up).update(status=DeliveryStatus.FAILED)
+            _record_digest_failure(rows, exc)
             return False
         _bulk_attempts(rows, ok=True)
         Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(
@@ -595,6 +599,16 @@ def _digest_one(outbox: Outbox, person_id: int, channel: str, now: datetime) -> 
             attempts=F("attempts") + 1,
         )
     return True
+
+
+def _record_digest_failure(rows: Sequence[Delivery], exc: Exception) -> None:
+    """The rows stay held, so the next digest tries again, up to the limit."""
+    error = _error_text(exc)
+    logger.warning("digest for person %s failed: %s", rows[0].person_id, error)
+    _bulk_attempts(rows, ok=False, error=error)
+    held = Delivery.objects.filter(pk__in=[r.pk for r in rows])
+    held.update(attempts=F("attempts") + 1, last_error=error)
+    held.filter(attempts__gte=max_attempts()).update(status=DeliveryStatus.FAILED)
 
 
 def _bulk_attempts(rows: Sequence[Delivery], *, ok: bool, error: str = "") -> None:
@@ -683,7 +697,7 @@ def receipt_record(
             message = _("签收人姓名不能超过 %(n)d 个字。") % {"n": max_length}
             raise ValidationError({"signed_by": [message]})
         now = timezone.now()
-        if signed_at is not None and signed_at > now + _CLOCK_SKEW:
+        if signed_at is not None and signed_at > now:
             raise ValidationError({"signed_at": [_("签收时间不能晚于当前时间。")]})
         if delivery.status != DeliveryStatus.QUEUED:
             raise ValidationError(_("该通知书已登记签收。"))

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from config.celery import app as celery_app
 
@@ -21,3 +22,10 @@ def _no_login_lockout(settings):
 def _fast_passwords(settings):
     """Hashing with PBKDF2 dominates test time; the hasher is not under test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """A request leaves its language active in the thread: reset it after each test."""
+    yield
+    translation.deactivate()
