@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PlaceKind(models.TextChoices):
@@ -28,7 +29,7 @@ class Place(models.Model):
 
     class Meta:
         verbose_name = _("地方")
-        verbose_name_plural = _("地方")
+        verbose_name_plural = pgettext_lazy("plural", "地方")
         ordering = ["kind", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -101,7 +102,7 @@ class Body(models.Model):
 
     class Meta:
         verbose_name = _("实施主体")
-        verbose_name_plural = _("实施主体")
+        verbose_name_plural = pgettext_lazy("plural", "实施主体")
         ordering = ["place", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["place", "kind"], name="body_one_per_kind")
@@ -147,7 +148,7 @@ class Platform(models.Model):
 
     class Meta:
         verbose_name = _("协商平台")
-        verbose_name_plural = _("协商平台")
+        verbose_name_plural = pgettext_lazy("plural", "协商平台")
         ordering = ["place", "kind"]
         constraints = [
             models.UniqueConstraint(
@@ -201,7 +202,7 @@ class Person(models.Model):
 
     class Meta:
         verbose_name = _("人员")
-        verbose_name_plural = _("人员")
+        verbose_name_plural = pgettext_lazy("plural", "人员")
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
@@ -279,7 +280,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("平台成员")
-        verbose_name_plural = _("平台成员")
+        verbose_name_plural = pgettext_lazy("plural", "平台成员")
         ordering = ["platform", "category", "person__name"]
         constraints = [
             models.UniqueConstraint(
@@ -344,7 +345,7 @@ class RoleGrant(models.Model):
 
     class Meta:
         verbose_name = _("角色授权")
-        verbose_name_plural = _("角色授权")
+        verbose_name_plural = pgettext_lazy("plural", "角色授权")
         ordering = ["place", "role"]
         constraints = [
             models.UniqueConstraint(

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AppendOnlyError(RuntimeError):
@@ -55,7 +56,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         verbose_name = _("审计记录")
-        verbose_name_plural = _("审计记录")
+        verbose_name_plural = pgettext_lazy("plural", "审计记录")
         ordering = ["subject_type", "subject_id", "seq"]
         constraints = [
             models.UniqueConstraint(

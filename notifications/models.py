@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -62,7 +63,7 @@ class Notification(models.Model):
 
     class Meta:
         verbose_name = _("通知")
-        verbose_name_plural = _("通知")
+        verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
@@ -124,7 +125,7 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name = _("送达记录")
-        verbose_name_plural = _("送达记录")
+        verbose_name_plural = pgettext_lazy("plural", "送达记录")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -155,7 +156,7 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         verbose_name = _("发送尝试")
-        verbose_name_plural = _("发送尝试")
+        verbose_name_plural = pgettext_lazy("plural", "发送尝试")
         ordering = ["delivery", "number"]
 
     def __str__(self) -> str:
@@ -177,7 +178,7 @@ class Preference(models.Model):
 
     class Meta:
         verbose_name = _("通知偏好")
-        verbose_name_plural = _("通知偏好")
+        verbose_name_plural = pgettext_lazy("plural", "通知偏好")
 
     def __str__(self) -> str:
         return str(self.person)

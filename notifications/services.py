@@ -157,23 +157,26 @@ class Outbox:
 
     def send(self, delivery: Delivery) -> None:
         notification = delivery.notification
-        if delivery.channel == Channel.EMAIL:
-            self._email.send(
-                notification_email(
-                    notification,
-                    to=delivery.address,
-                    message_id=message_id(delivery.uuid),
-                    ics=self._ics_for(notification),
+        # Recipients read the site language, not that of whichever clerk's
+        # request happened to send the notice in-process.
+        with translation.override(settings.LANGUAGE_CODE):
+            if delivery.channel == Channel.EMAIL:
+                self._email.send(
+                    notification_email(
+                        notification,
+                        to=delivery.address,
+                        message_id=message_id(delivery.uuid),
+                        ics=self._ics_for(notification),
+                    )
                 )
-            )
-        elif delivery.channel == Channel.SMS:
-            self.sms.send(
-                phone=delivery.address,
-                text=notification_text(notification),
-                message_id=str(delivery.uuid),
-            )
-        else:
-            raise ValueError(f"{delivery.channel} deliveries are not sent by a task")
+            elif delivery.channel == Channel.SMS:
+                self.sms.send(
+                    phone=delivery.address,
+                    text=notification_text(notification),
+                    message_id=str(delivery.uuid),
+                )
+            else:
+                raise ValueError(f"{delivery.channel} is not sent by a task")
 
     def send_digest(
         self,
@@ -183,18 +186,18 @@ class Outbox:
         notifications: Sequence[Notification],
         digest_id: uuid.UUID,
     ) -> None:
-        if channel == Channel.EMAIL:
-            self._email.send(
-                digest_email(
+        with translation.override(settings.LANGUAGE_CODE):
+            if channel == Channel.EMAIL:
+                message = digest_email(
                     notifications, to=address, message_id=message_id(digest_id)
                 )
-            )
-        else:
-            self.sms.send(
-                phone=address,
-                text=digest_text(notifications),
-                message_id=str(digest_id),
-            )
+                self._email.send(message)
+            else:
+                self.sms.send(
+                    phone=address,
+                    text=digest_text(notifications),
+                    message_id=str(digest_id),
+                )
 
 
 # -- notify: plan and record every delivery, queue after commit

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.text import join_list
+
 from .catalogue import Form
 from .models import StepLimit, Topic
 
@@ -55,7 +57,7 @@ class TopicAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("协商形式"))
     def forms_display(self, obj):
-        return "、".join(str(Form(f).label) for f in obj.forms if f in Form.values)
+        return join_list(Form(f).label for f in obj.forms if f in Form.values)
 
     def has_add_permission(self, request):
         return False

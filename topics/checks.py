@@ -23,7 +23,7 @@ from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from committees import roles
@@ -161,10 +161,16 @@ def _when(moment: datetime) -> str:
 
 def _duration(delta: timedelta) -> str:
     days, hours = divmod(int(delta.total_seconds() // 3600), 24)
+    hours_text = ngettext("%(hours)d 小时", "%(hours)d 小时", hours) % {"hours": hours}
     if days:
-        return _("%(days)d 天 %(hours)d 小时") % {"days": days, "hours": hours}
+        days_text = ngettext("%(days)d 天", "%(days)d 天", days) % {"days": days}
+        # "1 天 2 小时" / "1 day 2 hours"
+        return pgettext("days and hours", "%(days)s %(hours)s") % {
+            "days": days_text,
+            "hours": hours_text,
+        }
     if hours:
-        return _("%(hours)d 小时") % {"hours": hours}
+        return hours_text
     return _("不足 1 小时")
 
 
@@ -258,17 +264,17 @@ def send_step_reminders(now: datetime) -> int:
         facts = {**_facts(topic), "left": _duration(topic.step_due_at - now)}
         subject = _("提醒:议题“%(title)s”的“%(state)s”步骤即将到期") % facts
         if topic.state == State.SUBMITTED:
-            ask = _("请及时审批。")
+            body = _(
+                "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
+                "本步骤期限为 %(due)s,还剩 %(left)s。请及时审批。"
+            )
         else:
-            ask = _("请及时完成本步骤的工作,避免议而不决、决而不行。")
-        body = (
-            _(
+            body = _(
                 "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
                 "本步骤期限为 %(due)s,还剩 %(left)s。"
+                "请及时完成本步骤的工作,避免议而不决、决而不行。"
             )
-            % facts
-        )
-        return subject, body + ask
+        return subject, body % facts
 
     return _notify_each(
         Kind.REMINDER,

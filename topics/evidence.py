@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from .states import Step
 
@@ -24,11 +25,16 @@ class Requirement:
     label: str
 
 
+# Pluralised on "days", which is read from the settings each time it is shown.
+_NOTICE_LABEL = ngettext_lazy(
+    "参会通知已至少提前 %(days)d 天发给全部参与对象",
+    "参会通知已至少提前 %(days)d 天发给全部参与对象",
+    "days",
+)
+
+
 def _notice_label() -> str:
-    return str(
-        _("参会通知已至少提前 %(days)d 天发给全部参与对象")
-        % {"days": settings.XST_NOTICE_MIN_DAYS}
-    )
+    return str(_NOTICE_LABEL % {"days": settings.XST_NOTICE_MIN_DAYS})
 
 
 _REQUIREMENTS: dict[str, Requirement] = {}

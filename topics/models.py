@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from committees.models import Body, Place
@@ -69,7 +70,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = _("协商议题")
-        verbose_name_plural = _("协商议题")
+        verbose_name_plural = pgettext_lazy("plural", "协商议题")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["place", "state"]),
@@ -209,7 +210,7 @@ class StepLimit(models.Model):
 
     class Meta:
         verbose_name = _("步骤时限")
-        verbose_name_plural = _("步骤时限")
+        verbose_name_plural = pgettext_lazy("plural", "步骤时限")
         constraints = [
             models.UniqueConstraint(
                 fields=["place", "state"], name="steplimit_one_per_state"

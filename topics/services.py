@@ -14,6 +14,7 @@ from django_fsm import ConcurrentTransition
 
 from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
+from core.text import join_list
 
 from . import evidence
 from . import permissions as perm
@@ -211,8 +212,7 @@ def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> 
             step = STEP_OF_STATE[State(source)]
             lacking = evidence.missing(topic, step)
             raise TransitionRefused(
-                _("还缺少:%(items)s")
-                % {"items": "、".join(str(r.label) for r in lacking)},
+                _("还缺少:%(items)s") % {"items": join_list(r.label for r in lacking)},
                 missing=lacking,
             )
         method()

@@ -28,8 +28,13 @@ from .states import STEP_OF_STATE, State, Step
 PAGE_SIZE = 25
 DASHBOARD_LIMIT = 20
 
-# Audit verbs of the topic services that are not transitions.
-VERB_LABELS = {"create": gettext_lazy("创建议题"), "edit": gettext_lazy("修改议题")}
+# Audit verbs on a topic that are not transitions: the topic services' own, and
+# the demo data loader's (seed_demo).
+VERB_LABELS = {
+    "create": gettext_lazy("创建议题"),
+    "edit": gettext_lazy("修改议题"),
+    "demo_seed": gettext_lazy("演示数据导入"),
+}
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,15 @@ def message_id(value: object) -> str:
 
 
 def _when(notification: Notification) -> str:
-    start = timezone.localtime(notification.event_start).strftime("%Y-%m-%d %H:%M")
+    # The installation's time zone, whoever's request happens to send it.
+    zone = timezone.get_default_timezone()
+    start = timezone.localtime(notification.event_start, zone)
+    text = start.strftime("%Y-%m-%d %H:%M")
     if notification.event_end is None:
-        return start
-    end = timezone.localtime(notification.event_end)
-    same_day = end.date() == timezone.localtime(notification.event_start).date()
-    return f"{start} – {end.strftime('%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
+        return text
+    end = timezone.localtime(notification.event_end, zone)
+    same_day = end.date() == start.date()
+    return f"{text} – {end.strftime('%H:%M' if same_day else '%Y-%m-%d %H:%M')}"
 
 
 def notification_lines(notification: Notification) -> list[str]:
