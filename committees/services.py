@@ -59,16 +59,33 @@ def role_revoke(*, actor, grant: RoleGrant) -> None:
         grant.delete()
 
 
+def persons_for_users(users) -> list[Person]:
+    """The person record behind each account, created in bulk on first need."""
+    by_pk = {user.pk: user for user in users}
+    found = {p.user_id: p for p in Person.objects.filter(user_id__in=list(by_pk))}
+    missing = [user for pk, user in by_pk.items() if pk not in found]
+    if missing:
+        # ignore_conflicts: a concurrent request may create the same person.
+        Person.objects.bulk_create(
+            [
+                Person(
+                    user=user,
+                    name=user.get_full_name() or user.get_username(),
+                    email=user.email or "",
+                )
+                for user in missing
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        created = Person.objects.filter(user_id__in=[u.pk for u in missing])
+        found.update({p.user_id: p for p in created})
+    return [found[pk] for pk in by_pk]
+
+
 def person_for_user(user) -> Person:
     """The person record behind an account, created on first need."""
-    person = Person.objects.filter(user=user).first()
-    if person is None:
-        person = Person.objects.create(
-            user=user,
-            name=user.get_full_name() or user.get_username(),
-            email=user.email or "",
-        )
-    return person
+    return persons_for_users([user])[0]
 
 
 def _most_at_once(memberships: list[Membership], start) -> int:

@@ -78,6 +78,10 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite has no row locks: take the write lock when a transaction starts so
+    # two processes (web, worker, beat) cannot both claim the same delivery.
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -181,6 +185,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# Delivery of notices: attempts before a delivery is marked failed, and the
+# first retry delay in seconds (doubling per attempt, capped at one hour).
+XST_DELIVERY_MAX_ATTEMPTS = env.int("XST_DELIVERY_MAX_ATTEMPTS", default=5)
+XST_DELIVERY_RETRY_BASE = env.int("XST_DELIVERY_RETRY_BASE", default=60)
+# Public address of the site, to turn links in email, SMS and .ics into full URLs.
+XST_SITE_URL = env.str("XST_SITE_URL", default="")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Delivery is idempotent, so tasks cut off by a lost broker connection may rerun.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 LOGGING = {
     "version": 1,

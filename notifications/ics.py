@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from icalendar import Calendar, Event
 
-from .channels.email import sender_domain
+from .channels.email import absolute_link, sender_domain
 from .models import Notification
 
 
@@ -23,7 +23,7 @@ def notification_ics(notification: Notification) -> bytes:
     end = notification.event_end.astimezone(zone) if notification.event_end else None
     description = notification.body
     if notification.link:
-        description = f"{description}\n\n{notification.link}"
+        description = f"{description}\n\n{absolute_link(notification.link)}"
     event = Event.new(
         uid=f"{notification.key}@{sender_domain()}",
         stamp=notification.created_at,

@@ -32,12 +32,13 @@ from django.utils.translation import gettext as _
 from committees import roles
 from committees.models import Person
 from committees.permissions import has_place_perm
+from committees.services import persons_for_users
 from core.audit import audit_record
 
 from .channels.email import (
     EmailChannel,
     digest_email,
-    message_id,
+    message_id_header,
     notification_email,
 )
 from .channels.sms import SmsBackend, digest_text, notification_text, sms_backend
@@ -165,7 +166,7 @@ class Outbox:
                     notification_email(
                         notification,
                         to=delivery.address,
-                        message_id=message_id(delivery.uuid),
+                        message_id=message_id_header(delivery.uuid),
                         ics=self._ics_for(notification),
                     )
                 )
@@ -189,7 +190,7 @@ class Outbox:
         with translation.override(settings.LANGUAGE_CODE):
             if channel == Channel.EMAIL:
                 message = digest_email(
-                    notifications, to=address, message_id=message_id(digest_id)
+                    notifications, to=address, message_id=message_id_header(digest_id)
                 )
                 self._email.send(message)
             else:
@@ -216,29 +217,6 @@ def _skip_reasons() -> dict[str, str]:
         }
 
 
-def _persons_for_users(users: dict[int, AbstractBaseUser]) -> list[Person]:
-    """committees.services.person_for_user for many users in a few queries."""
-    found = {p.user_id: p for p in _rows_in(Person.objects.all(), "user_id", [*users])}
-    missing = [user for pk, user in users.items() if pk not in found]
-    if missing:
-        # ignore_conflicts: a concurrent request may create the same person.
-        Person.objects.bulk_create(
-            [
-                Person(
-                    user=user,
-                    name=user.get_full_name() or user.get_username(),
-                    email=user.email or "",
-                )
-                for user in missing
-            ],
-            batch_size=_INSERT_BATCH,
-            ignore_conflicts=True,
-        )
-        created = _rows_in(Person.objects.all(), "user_id", [u.pk for u in missing])
-        found.update({p.user_id: p for p in created})
-    return list(found.values())
-
-
 def _recipient_persons(recipients: Iterable) -> list[Person]:
     user_model = get_user_model()
     persons: dict[int, Person] = {}
@@ -250,7 +228,7 @@ def _recipient_persons(recipients: Iterable) -> list[Person]:
             users[recipient.pk] = recipient
         else:
             raise TypeError(f"not a saved person or user: {recipient!r}")
-    for person in _persons_for_users(users) if users else ():
+    for person in persons_for_users(users.values()) if users else ():
         persons.setdefault(person.pk, person)
     return list(persons.values())
 

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from contextlib import suppress
 from email.utils import parseaddr
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -22,8 +23,17 @@ def sender_domain() -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def message_id(value: object) -> str:
+def message_id_header(value: object) -> str:
     return f"<{value}@{sender_domain()}>"
+
+
+def absolute_link(link: str) -> str:
+    """A page path as a full address, when the site's address is configured.
+
+    A path alone means nothing in a mail client or a text message.
+    """
+    site = getattr(settings, "XST_SITE_URL", "")
+    return urljoin(site, link) if site and link.startswith("/") else link
 
 
 def _when(notification: Notification) -> str:
@@ -46,7 +56,7 @@ def notification_lines(notification: Notification) -> list[str]:
     if notification.location:
         lines.append(_("地点:%(location)s") % {"location": notification.location})
     if notification.link:
-        lines.append(_("详情:%(link)s") % {"link": notification.link})
+        lines.append(_("详情:%(link)s") % {"link": absolute_link(notification.link)})
     return lines
 
 

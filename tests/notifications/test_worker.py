@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -35,7 +36,7 @@ from .conftest import SMS_LOG_TABLE
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-CELERY = str(Path(settings.BASE_DIR) / ".venv" / "bin" / "celery")
+CELERY = str(Path(sys.executable).with_name("celery"))
 TIMEOUT = 60
 
 
@@ -122,25 +123,25 @@ def start_worker(transactional_db, sms_log, tmp_path):
             "SMS_OPTIONS": json.dumps({"delay": delay}),
             "LOG_LEVEL": "WARNING",
         }
-        log = open(tmp_path / f"worker{len(started)}.log", "w")  # noqa: SIM115
-        process = subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "config",
-                "worker",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                f"--hostname=xst-test-{uuid.uuid4().hex[:8]}@%h",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # one process group: kill takes the pool too
-        )
-        log.close()
+        # The log stays in tmp_path for a failing test to be read.
+        with open(tmp_path / f"worker{len(started)}.log", "w") as log:
+            process = subprocess.Popen(
+                [
+                    CELERY,
+                    "-A",
+                    "config",
+                    "worker",
+                    "--concurrency=2",
+                    "--without-gossip",
+                    "--without-mingle",
+                    f"--hostname=xst-test-{uuid.uuid4().hex[:8]}@%h",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # one process group: kill takes the pool
+            )
         started.append(process)
         return process
 
