@@ -647,6 +647,15 @@ def delivery_mark_read(*, user, delivery_id: int) -> Delivery:
     return delivery
 
 
+def inbox_mark_all_read(*, user) -> int:
+    """Mark every unread inbox notice of the user read, in one statement."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Delivery.objects.filter(
+        person__user=user, channel=Channel.INBOX, status=DeliveryStatus.SENT
+    ).update(status=DeliveryStatus.READ, read_at=timezone.now())
+
+
 def _may_record_receipt(actor, notification: Notification) -> bool:
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from .models import (
     Notification,
     Preference,
 )
-from .selectors import inbox_deliveries
+from .selectors import inbox_deliveries, topic_notifications
 
 INBOX_PAGE_SIZE = 20
 
@@ -64,9 +63,7 @@ def mark_read(request, delivery_id: int):
 @login_required
 @require_POST
 def mark_all_read(request):
-    unread = inbox_deliveries(request.user).filter(status=DeliveryStatus.SENT)
-    for delivery_id in unread.values_list("pk", flat=True):
-        services.delivery_mark_read(user=request.user, delivery_id=delivery_id)
+    services.inbox_mark_all_read(user=request.user)
     messages.success(request, _("全部消息已标为已读。"))
     return _back_to_inbox(request)
 
@@ -140,16 +137,7 @@ def _managed_notification(user, notification_id: int) -> Notification:
 @login_required
 def topic_deliveries(request, topic_id: int):
     topic = _managed_topic(request.user, topic_id)
-    notifications = list(
-        Notification.objects.filter(topic=topic).prefetch_related(
-            Prefetch(
-                "deliveries",
-                queryset=Delivery.objects.select_related(
-                    "person", "receipt_recorded_by"
-                ).order_by("person__name", "person_id", "channel"),
-            )
-        )
-    )
+    notifications = list(topic_notifications(topic))
     failed = 0
     for notification in notifications:
         deliveries = notification.deliveries.all()
