@@ -280,16 +280,17 @@ def test_inbox_in_english(client, secretary, topics):
 def test_township_dashboard_in_english(client, place):
     secretary = user_with_role(Role.TOWNSHIP_SECRETARY, place.parent)
     client.force_login(secretary)
-    html = client.get(reverse("dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    switch_to_english(client)
+    html = client.get(reverse("dashboard")).content.decode()
     assert_english_page(
         html, "Topics by village", "East Hill Village", "Awaiting approval"
     )
 
 
 @pytest.mark.django_db
-def test_login_page_in_english_from_accept_language(client):
-    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
-    html = html.content.decode()
+def test_login_page_in_english_after_switching(client):
+    switch_to_english(client)
+    html = client.get(reverse("login")).content.decode()
     assert_english_page(html, "Log in to Xieshangtong", "Username", "Password")
     # The language switch: each language in its own script.
     assert 'lang="zh-hans">简体中文</option>' in html
@@ -299,7 +300,8 @@ def test_login_page_in_english_from_accept_language(client):
 @pytest.mark.django_db
 def test_not_found_page_in_english(client):
     client.force_login(UserFactory())
-    response = client.get("/topics/999999/", HTTP_ACCEPT_LANGUAGE="en")
+    switch_to_english(client)
+    response = client.get("/topics/999999/")
     assert response.status_code == 404
     assert_english_page(response.content.decode(), "Page not found")
 
@@ -549,3 +551,12 @@ def test_every_source_string_is_in_the_catalogue(tmp_path, monkeypatch, settings
         "--ignore=benchmarks --no-obsolete`, translate, then compilemessages.\n"
         + "\n".join(problems)
     )
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
+    """Accept-Language is ignored: Chinese is the default whatever the browser says."""
+    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+    html = html.content.decode()
+    assert 'lang="zh-CN"' in html
+    assert "登录" in html

@@ -1,0 +1,28 @@
+"""The site language: Simplified Chinese unless the user picked another one."""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class SiteLanguageMiddleware:
+    """Like LocaleMiddleware, but the browser's Accept-Language is not consulted.
+
+    Township offices often run browsers set to English; the product speaks
+    Chinese by default, and the language switch (a cookie) is the only way to
+    change it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
