@@ -32,7 +32,7 @@ from notifications.models import Kind, Notification
 from notifications.periodic import register_check
 from notifications.services import notify
 
-from .models import StepLimit, Topic
+from .models import StepLimit, Topic, step_limits
 from .states import DEFAULT_STEP_LIMITS, State
 
 logger = logging.getLogger(__name__)
@@ -75,23 +75,9 @@ def escalation_key(topic: Topic) -> str:
 
 
 def _remind_days(topics: list[Topic]) -> dict[int, int]:
-    """Days of warning per topic id, resolved as ``models.step_limit`` does."""
-    place_ids = {t.place_id for t in topics} | {
-        t.place.parent_id for t in topics if t.place.parent_id
-    }
-    rows = StepLimit.objects.filter(
-        place_id__in=place_ids, state__in={t.state for t in topics}
-    ).values_list("place_id", "state", "remind_before_days")
-    limits = {(place_id, state): days for place_id, state, days in rows}
-    result = {}
-    for topic in topics:
-        days = limits.get((topic.place_id, topic.state))
-        if days is None and topic.place.parent_id:
-            days = limits.get((topic.place.parent_id, topic.state))
-        result[topic.pk] = (
-            days if days is not None else DEFAULT_STEP_LIMITS[topic.state][1]
-        )
-    return result
+    """Days of warning per topic id, in one query."""
+    limits = step_limits((t.place, t.state) for t in topics)
+    return {t.pk: limits[(t.place_id, t.state)][1] for t in topics}
 
 
 def _sent_keys(kind: str, topics: QuerySet[Topic]) -> set[str]:

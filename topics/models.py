@@ -1,5 +1,6 @@
 """The consultation topic (议题) and its five-step state machine."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -221,22 +222,37 @@ class StepLimit(models.Model):
         return f"{self.place} · {self.get_state_display()}"
 
 
+def step_limits(
+    pairs: Iterable[tuple[Place, str]],
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """(max days, remind days before) per (place id, state), in one query.
+
+    A place's own StepLimit wins, then its township's, then the default.
+    States without a time limit are left out.
+    """
+    pairs = [(place, state) for place, state in pairs if state in DEFAULT_STEP_LIMITS]
+    if not pairs:
+        return {}
+    place_ids = {p.pk for p, _s in pairs} | {
+        p.parent_id for p, _s in pairs if p.parent_id
+    }
+    rows = StepLimit.objects.filter(
+        place_id__in=place_ids, state__in={s for _p, s in pairs}
+    ).values_list("place_id", "state", "max_days", "remind_before_days")
+    found = {
+        (place_id, state): (days, remind) for place_id, state, days, remind in rows
+    }
+    return {
+        (place.pk, state): found.get((place.pk, state))
+        or found.get((place.parent_id, state))
+        or DEFAULT_STEP_LIMITS[state]
+        for place, state in pairs
+    }
+
+
 def step_limit(place: Place, state: str) -> tuple[int, int] | None:
     """(max days, remind days before) for a state at a place, or None."""
-    if state not in DEFAULT_STEP_LIMITS:
-        return None
-    row = (
-        StepLimit.objects.filter(place=place, state=state)
-        .values_list("max_days", "remind_before_days")
-        .first()
-    )
-    if row is None and place.parent_id:
-        row = (
-            StepLimit.objects.filter(place_id=place.parent_id, state=state)
-            .values_list("max_days", "remind_before_days")
-            .first()
-        )
-    return row or DEFAULT_STEP_LIMITS[state]
+    return step_limits([(place, state)]).get((place.pk, state))
 
 
 def due_at(place: Place, state: str, entered_at) -> "timezone.datetime | None":
