@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
+
 from .models import Body, Membership, Person, Place, Platform, RoleGrant
 from .services import membership_add, role_grant, role_revoke
 
@@ -50,7 +52,7 @@ class BodyAdmin(admin.ModelAdmin):
     list_select_related = ("place",)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The roster, read-only here; members are added in 平台成员."""
 
     model = Membership
@@ -59,15 +61,6 @@ class MembershipInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Platform)

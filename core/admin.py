@@ -3,13 +3,10 @@ from django.contrib import admin
 from .models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "subject_type", "subject_id", "seq", "verb", "actor")
-    list_filter = ("verb", "subject_type")
-    list_select_related = ("subject_type", "actor")
+class ReadOnlyAdminMixin:
+    """For records written only by services: the admin shows, never changes."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -17,3 +14,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "subject_type", "subject_id", "seq", "verb", "actor")
+    list_filter = ("verb", "subject_type")
+    list_select_related = ("subject_type", "actor")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
+
 from .models import Delivery, Notification, Preference
 
 DELIVERY_FIELDS = (
@@ -19,20 +21,7 @@ DELIVERY_FIELDS = (
 )
 
 
-class ReadOnlyMixin:
-    """Notices and deliveries are written by the notification services only."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
+class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Delivery
     fields = DELIVERY_FIELDS
     readonly_fields = DELIVERY_FIELDS
@@ -48,7 +37,7 @@ class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("subject", "kind", "topic", "created_at", "created_by")
     list_filter = ("kind",)
     list_select_related = ("topic", "created_by")
@@ -58,7 +47,7 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "notification",
         "person",

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from core.text import join_list
 
 from .catalogue import Form
@@ -17,7 +18,7 @@ from .models import StepLimit, Topic
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("title", "place", "body", "state", "step_due_at", "app_link")
     list_filter = ("state", "category", "place__kind")
     search_fields = ("title", "place__name")
@@ -58,15 +59,6 @@ class TopicAdmin(admin.ModelAdmin):
     @admin.display(description=_("协商形式"))
     def forms_display(self, obj):
         return join_list(Form(f).label for f in obj.forms if f in Form.values)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StepLimit)
