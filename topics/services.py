@@ -2,9 +2,10 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
@@ -113,6 +114,15 @@ def _validate(topic: Topic) -> None:
         raise ValidationError(errors)
 
 
+def _plain(value):
+    """A field value as the audit trail stores it (JSON, hashed)."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def topic_create(*, actor, place: Place, body: Body, **fields) -> Topic:
     if not perm.can_create_in(actor, place):
         raise PermissionDenied(_("您不能在该地方起草议题。"))
@@ -144,6 +154,7 @@ def topic_update(*, actor, topic: Topic, **fields) -> Topic:
         changed = [
             name for name, value in fields.items() if getattr(locked, name) != value
         ]
+        before = {name: _plain(getattr(locked, name)) for name in changed}
         for name in changed:
             setattr(locked, name, fields[name])
         _validate(locked)
@@ -153,7 +164,11 @@ def topic_update(*, actor, topic: Topic, **fields) -> Topic:
                 subject=locked,
                 actor=actor,
                 verb="edit",
-                data={"fields": sorted(changed)},
+                data={
+                    "fields": sorted(changed),
+                    "before": before,
+                    "after": {name: _plain(getattr(locked, name)) for name in changed},
+                },
             )
     return locked
 

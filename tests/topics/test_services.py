@@ -269,21 +269,40 @@ def draft(village, clerk):
     return topic_create(actor=clerk, place=village, **village_fields(village))
 
 
-def test_edit_records_the_changed_fields(draft, clerk):
-    """An edit writes one "edit" event listing exactly the changed fields."""
+def test_edit_records_the_changed_fields_with_old_and_new_values(draft, clerk):
+    """An edit writes one "edit" event with exactly the changed fields, before and
+    after, so the dossier shows what the draft said at each point."""
+    old_title, old_forms, old_start = (
+        draft.title,
+        list(draft.forms),
+        draft.planned_start,
+    )
     topic_update(
         actor=clerk,
         topic=draft,
         title="村道硬化工程选线(修订)",
         forms=["v_meeting"],
         proposer=draft.proposer,
+        planned_start=datetime.date(2026, 3, 15),
     )
 
     saved = Topic.objects.get(pk=draft.pk)
     assert saved.title == "村道硬化工程选线(修订)"
     assert saved.forms == ["v_meeting"]
     edit = AuditEvent.objects.for_subject(draft).get(verb="edit")
-    assert edit.data == {"fields": ["forms", "title"]}
+    assert edit.data == {
+        "fields": ["forms", "planned_start", "title"],
+        "before": {
+            "title": old_title,
+            "forms": old_forms,
+            "planned_start": old_start.isoformat() if old_start else None,
+        },
+        "after": {
+            "title": "村道硬化工程选线(修订)",
+            "forms": ["v_meeting"],
+            "planned_start": "2026-03-15",
+        },
+    }
     assert (edit.seq, edit.actor) == (2, clerk)
 
 
