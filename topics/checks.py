@@ -16,18 +16,16 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
-from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from committees import roles
-from committees.models import Place, Role, RoleGrant
+from committees.models import Role, RoleGrant
+from committees.permissions import place_perm_holders
 from notifications.models import Kind, Notification
 from notifications.periodic import register_check
 from notifications.services import notify
@@ -86,39 +84,6 @@ def _sent_keys(kind: str, topics: QuerySet[Topic]) -> set[str]:
             "key", flat=True
         )
     )
-
-
-def _holders_of(
-    codename: str, place_ids: set[int]
-) -> dict[int, list[AbstractBaseUser]]:
-    """Active users holding a place permission (by role group or directly)."""
-    place_type = ContentType.objects.get_for_model(Place)
-    object_pks = [str(pk) for pk in place_ids]
-    pairs = set(
-        GroupObjectPermission.objects.filter(
-            content_type=place_type,
-            permission__codename=codename,
-            object_pk__in=object_pks,
-            group__user__isnull=False,
-        ).values_list("object_pk", "group__user")
-    )
-    pairs |= set(
-        UserObjectPermission.objects.filter(
-            content_type=place_type,
-            permission__codename=codename,
-            object_pk__in=object_pks,
-        ).values_list("object_pk", "user")
-    )
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .in_bulk({user_id for _pk, user_id in pairs})
-    )
-    holders: dict[int, list[AbstractBaseUser]] = {}
-    for object_pk, user_id in sorted(pairs):
-        if user_id in users:
-            holders.setdefault(int(object_pk), []).append(users[user_id])
-    return holders
 
 
 def _grant_holders(condition: Q) -> dict[tuple[int, str], list[AbstractBaseUser]]:
@@ -232,7 +197,7 @@ def send_step_reminders(now: datetime) -> int:
     ]
     approving = {t.place_id for t in due if t.state == State.SUBMITTED}
     running = {t.place_id for t in due if t.state != State.SUBMITTED}
-    approvers = _holders_of(roles.APPROVE, approving) if approving else {}
+    approvers = place_perm_holders(roles.APPROVE, approving) if approving else {}
     clerks = (
         _grant_holders(Q(place_id__in=running, role__in=CLERK_ROLES)) if running else {}
     )

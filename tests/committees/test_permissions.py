@@ -4,12 +4,14 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import assign_perm
 
 from committees import roles
 from committees.models import Role
 from committees.permissions import (
     forget_place_perms,
     has_place_perm,
+    place_perm_holders,
     place_perms,
     places_with_perm,
 )
@@ -142,3 +144,23 @@ def test_places_with_perm_lists_only_places_holding_that_permission():
     assert places_with_perm(user, roles.APPROVE) == {village_a.pk}
     assert places_with_perm(user, roles.VIEW_VILLAGES) == {township.pk}
     assert places_with_perm(user, roles.WITHDRAW_VILLAGES) == set()
+
+
+def test_place_perm_holders_lists_active_holders_per_place():
+    """Who holds a permission where: by role group or a direct grant, active only."""
+    town = TownshipFactory()
+    a, b = VillageFactory(parent=town), VillageFactory(parent=town)
+    secretary_a, secretary_b = UserFactory(), UserFactory()
+    grant(secretary_a, Role.VILLAGE_SECRETARY, a)
+    grant(secretary_b, Role.VILLAGE_SECRETARY, b)
+    clerk_a = UserFactory()
+    grant(clerk_a, Role.VILLAGE_CLERK, a)
+    direct = UserFactory()
+    assign_perm("committees.approve_topics", direct, a)
+    retired = UserFactory(is_active=False)
+    grant(retired, Role.VILLAGE_SECRETARY, a)
+
+    holders = place_perm_holders(roles.APPROVE, {a.pk})
+
+    assert set(holders) == {a.pk}
+    assert {u.pk for u in holders[a.pk]} == {secretary_a.pk, direct.pk}
