@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check
+.PHONY: install run test lint check messages
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,3 +29,9 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Refresh the English catalogue after changing Chinese strings, translate the
+# new entries in locale/en/LC_MESSAGES/django.po, then run it again to compile.
+messages: install
+	$(PY) manage.py makemessages -l en --no-location --ignore=.venv
+	$(PY) manage.py compilemessages -l en --ignore=.venv

@@ -22,6 +22,7 @@ def audit_record(
     to_state: str = "",
     reason: str = "",
     data: dict | None = None,
+    record: models.Model | None = None,
 ) -> AuditEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the writing transaction")
@@ -44,6 +45,10 @@ def audit_record(
         reason=reason,
         data=data or {},
         prev_hash=prev_hash,
+        record_type=(
+            ContentType.objects.get_for_model(record) if record is not None else None
+        ),
+        record_id=record.pk if record is not None else None,
     )
     event.hash = event.compute_hash()
     event.save()
@@ -69,3 +74,22 @@ def chain_problems(events: Iterable[AuditEvent]) -> list[int]:
 
 def verify_chain(subject: models.Model) -> list[int]:
     return chain_problems(AuditEvent.objects.for_subject(subject).order_by("seq"))
+
+
+_VERB_LABELS: dict[str, object] = {}
+
+
+def register_verbs(labels: dict) -> None:
+    """Each app names its audit verbs in words (lazy translations), in ``ready()``.
+
+    The history page and the dossier show ``verb_label(event.verb)``; a verb
+    registered twice with another label is a programming error.
+    """
+    for verb, label in labels.items():
+        if verb in _VERB_LABELS and _VERB_LABELS[verb] != label:
+            raise ValueError(f"audit verb {verb!r} already has a label")
+        _VERB_LABELS[verb] = label
+
+
+def verb_label(verb: str) -> str:
+    return str(_VERB_LABELS.get(verb, verb))

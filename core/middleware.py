@@ -1,8 +1,11 @@
 """The site language: Simplified Chinese unless the user picked another one."""
 
 from django.conf import settings
+from django.http import Http404
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+
+from .errors import NotVisible
 
 
 class SiteLanguageMiddleware:
@@ -26,3 +29,18 @@ class SiteLanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class DomainErrorMiddleware:
+    """Pages answer 404 for ``NotVisible``, whichever service raised it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotVisible):
+            raise Http404 from exception
+        return None

@@ -35,6 +35,17 @@ class AuditEvent(models.Model):
     )
     subject_id = models.PositiveBigIntegerField(_("对象编号"))
     seq = models.PositiveIntegerField(_("序号"))
+    # The record the event touched, when it is not the subject itself (a session
+    # or an opinion of the topic whose chain this is).
+    record_type = models.ForeignKey(
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录类型"),
+    )
+    record_id = models.PositiveBigIntegerField(_("记录编号"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -81,6 +92,9 @@ class AuditEvent(models.Model):
         payload = {
             "subject": f"{self.subject_type_id}:{self.subject_id}",
             "seq": self.seq,
+            "record": (
+                f"{self.record_type_id}:{self.record_id}" if self.record_type_id else ""
+            ),
             "actor": self.actor_id,
             "verb": self.verb,
             "from": self.from_state,

@@ -109,3 +109,10 @@ class TopicFactory(DjangoModelFactory):
     source = Source.RESIDENTS
     proposer = "村民张三"
     state = State.DRAFT
+
+
+def per_topic(check):
+    """An evidence provider from a one-topic check, for tests that fake evidence."""
+    from topics.evidence import Provider
+
+    return Provider(check_many=lambda topics: {t.pk for t in topics if check(t)})

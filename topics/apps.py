@@ -9,7 +9,20 @@ class TopicsConfig(AppConfig):
     verbose_name = pgettext_lazy("section", "协商议题")
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from core.audit import register_verbs
+
         from . import checks, evidence
+        from .services import ACTIONS
 
         evidence.provide_step_one()
+        register_verbs(
+            {
+                "create": _("创建议题"),
+                "edit": _("修改议题"),
+                "demo_seed": _("演示数据导入"),
+                **{name: action.label for name, action in ACTIONS.items()},
+            }
+        )
         checks.register()

@@ -7,8 +7,8 @@ with no check is missing. A new kind of evidence is one ``require`` call plus
 one ``provide`` call, never an edit to the state machine.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.utils.functional import lazy
@@ -23,6 +23,23 @@ class Requirement:
     step: int
     code: str
     label: str
+    # Where the step's records are kept: a URL name taking ``topic_id``, or "" while
+    # no screen records it yet.
+    url_name: str = ""
+
+
+# A bulk check: topics in, the ids of those that have the evidence out. It must
+# cost a constant number of queries however many topics it is given.
+BulkCheck = Callable[[Sequence], set[int]]
+
+
+@dataclass(frozen=True)
+class Provider:
+    check_many: BulkCheck
+    # The ids of the topics the requirement applies to; None means all of them.
+    applies_many: BulkCheck | None = None
+    # What was registered, to tell a repeated registration from a conflicting one.
+    source: Callable | None = None
 
 
 # Pluralised on "days", which is read from the settings each time it is shown.
@@ -38,7 +55,7 @@ def _notice_label() -> str:
 
 
 _REQUIREMENTS: dict[str, Requirement] = {}
-_CHECKS: dict[str, Callable] = {}
+_PROVIDERS: dict[str, Provider] = {}
 
 
 def require(step: int, code: str, label) -> None:
@@ -47,26 +64,84 @@ def require(step: int, code: str, label) -> None:
     _REQUIREMENTS[code] = Requirement(step=step, code=code, label=label)
 
 
-def provide(code: str, check: Callable) -> None:
-    """Register the check (topic -> bool) that decides whether ``code`` exists."""
+def provide(
+    code: str,
+    check: Callable | None = None,
+    *,
+    check_many: BulkCheck | None = None,
+    applies_many: BulkCheck | None = None,
+    url_name: str = "",
+) -> None:
+    """Register what decides whether ``code`` exists for a topic.
+
+    ``check_many(topics)`` returns the ids of the topics that have the evidence;
+    ``check(topic) -> bool`` is the one-topic shorthand for checks that read only
+    the topic row. ``applies_many(topics)`` returns the ids of the topics the
+    requirement applies to (for example only topics that need a statutory vote);
+    a topic outside it never lists the requirement as missing. ``url_name`` names
+    the page where the evidence is recorded (it takes ``topic_id``).
+    """
     if code not in _REQUIREMENTS:
         raise KeyError(f"no requirement {code!r}; declare it with require()")
-    if code in _CHECKS and _CHECKS[code] is not check:
-        raise ValueError(f"evidence {code!r} already has a check")
-    _CHECKS[code] = check
+    if (check is None) == (check_many is None):
+        raise TypeError("give exactly one of check and check_many")
+    if code in _PROVIDERS:
+        known = _PROVIDERS[code]
+        if (known.source, known.applies_many) != (check or check_many, applies_many):
+            raise ValueError(f"evidence {code!r} already has a check")
+        return
+    if check_many is None:
+
+        def check_many(topics, _check=check):
+            return {topic.pk for topic in topics if _check(topic)}
+
+    _PROVIDERS[code] = Provider(
+        check_many=check_many, applies_many=applies_many, source=check or check_many
+    )
+    if url_name:
+        _REQUIREMENTS[code] = replace(_REQUIREMENTS[code], url_name=url_name)
 
 
 def requirements(step: int) -> list[Requirement]:
     return [r for r in _REQUIREMENTS.values() if r.step == step]
 
 
-def missing(topic, step: int) -> list[Requirement]:
-    result = []
-    for requirement in requirements(step):
-        check = _CHECKS.get(requirement.code)
-        if check is None or not check(topic):
-            result.append(requirement)
+def missing_many(topics: Iterable, step: int | None = None) -> dict[int, list]:
+    """What each topic still lacks in its current step (or in ``step``).
+
+    One call per page: each provider is asked once for all the topics, so the
+    cost does not grow with the number of rows.
+    """
+    topics = list(topics)
+    by_step: dict[int, list] = {}
+    for topic in topics:
+        topic_step = step if step is not None else topic.step
+        if topic_step:
+            by_step.setdefault(topic_step, []).append(topic)
+    result: dict[int, list] = {topic.pk: [] for topic in topics}
+    for topic_step, group in by_step.items():
+        for requirement in requirements(topic_step):
+            provider = _PROVIDERS.get(requirement.code)
+            if provider is None:
+                for topic in group:
+                    result[topic.pk].append(requirement)
+                continue
+            if provider.applies_many is None:
+                concerned = group
+            else:
+                applies = provider.applies_many(group)
+                concerned = [topic for topic in group if topic.pk in applies]
+            if not concerned:
+                continue
+            present = provider.check_many(concerned)
+            for topic in concerned:
+                if topic.pk not in present:
+                    result[topic.pk].append(requirement)
     return result
+
+
+def missing(topic, step: int) -> list[Requirement]:
+    return missing_many([topic], step)[topic.pk]
 
 
 def step_complete(step: int) -> Callable:

@@ -10,11 +10,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from committees import roles
 from committees.permissions import place_perms
+from core.audit import verb_label
 from core.models import AuditEvent
 
 from . import evidence, selectors, services
@@ -28,15 +28,9 @@ from .states import STEP_OF_STATE, State, Step
 PAGE_SIZE = 25
 DASHBOARD_LIMIT = 20
 
+
 # Audit verbs on a topic that are not transitions: the topic services' own, and
 # the demo data loader's (seed_demo).
-VERB_LABELS = {
-    "create": gettext_lazy("创建议题"),
-    "edit": gettext_lazy("修改议题"),
-    "demo_seed": gettext_lazy("演示数据导入"),
-}
-
-
 @dataclass(frozen=True)
 class Section:
     """The first rows of a dashboard list, and whether more exist."""
@@ -163,7 +157,7 @@ class HistoryRow:
 
 def _history_row(event: AuditEvent) -> HistoryRow:
     action = services.ACTIONS.get(event.verb)
-    label = action.label if action else VERB_LABELS.get(event.verb, event.verb)
+    label = action.label if action else verb_label(event.verb)
     changed = [
         Topic._meta.get_field(name).verbose_name
         for name in event.data.get("fields", [])

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.factories import per_topic
 from topics import evidence
 from topics.models import Topic
 from topics.states import State, Step
@@ -43,7 +44,7 @@ DECLARED = {
 def registry(monkeypatch):
     """Private copies of the registry, so a test's registrations never leak."""
     monkeypatch.setattr(evidence, "_REQUIREMENTS", dict(evidence._REQUIREMENTS))
-    monkeypatch.setattr(evidence, "_CHECKS", dict(evidence._CHECKS))
+    monkeypatch.setattr(evidence, "_PROVIDERS", dict(evidence._PROVIDERS))
     return evidence
 
 
@@ -64,27 +65,27 @@ def test_every_requirement_has_a_chinese_label():
 def test_step_one_checks_are_provided_by_the_topics_app():
     """Only step 1 is checked by topics itself; steps 2-5 wait for their apps."""
     for code in DECLARED[Step.DETERMINE]:
-        assert code in evidence._CHECKS
+        assert code in evidence._PROVIDERS
 
 
 def test_a_requirement_without_a_check_is_missing(registry):
     topic = Topic(state=State.PREPARING)
-    registry._CHECKS.pop("prepare.plan", None)
+    registry._PROVIDERS.pop("prepare.plan", None)
     assert "prepare.plan" in [r.code for r in registry.missing(topic, Step.PREPARE)]
 
 
 def test_a_failing_check_is_missing_and_a_passing_one_is_not(registry):
     topic = Topic(state=State.PREPARING)
     for code in DECLARED[Step.PREPARE]:
-        registry._CHECKS[code] = lambda t: True
-    registry._CHECKS["prepare.notices"] = lambda t: False
+        registry._PROVIDERS[code] = per_topic(lambda t: True)
+    registry._PROVIDERS["prepare.notices"] = per_topic(lambda t: False)
 
     assert [r.code for r in registry.missing(topic, Step.PREPARE)] == [
         "prepare.notices"
     ]
     assert registry.step_complete(Step.PREPARE)(topic) is False
 
-    registry._CHECKS["prepare.notices"] = lambda t: True
+    registry._PROVIDERS["prepare.notices"] = per_topic(lambda t: True)
     assert registry.missing(topic, Step.PREPARE) == []
     assert registry.step_complete(Step.PREPARE)(topic) is True
 
@@ -92,7 +93,7 @@ def test_a_failing_check_is_missing_and_a_passing_one_is_not(registry):
 def test_checks_receive_the_topic(registry):
     seen = []
     topic = Topic(state=State.CONSULTING)
-    registry._CHECKS["consult.session"] = lambda t: seen.append(t) or True
+    registry._PROVIDERS["consult.session"] = per_topic(lambda t: seen.append(t) or True)
     assert registry.missing(topic, Step.CONSULT) == []
     assert seen == [topic]
 
@@ -122,7 +123,7 @@ def test_a_second_different_check_for_one_code_is_an_error(registry):
 def test_a_new_requirement_is_one_require_and_one_provide(registry):
     """Adding evidence to a step needs no change to the state machine."""
     topic = Topic(state=State.CONSULTING)
-    registry._CHECKS["consult.session"] = lambda t: True
+    registry._PROVIDERS["consult.session"] = per_topic(lambda t: True)
     registry.require(Step.CONSULT, "consult.photos", "现场照片")
     assert [r.code for r in registry.missing(topic, Step.CONSULT)] == ["consult.photos"]
     registry.provide("consult.photos", lambda t: True)

@@ -25,6 +25,7 @@ from tests.factories import (
     TownshipFactory,
     UserFactory,
     VillageFactory,
+    per_topic,
 )
 from topics import evidence
 from topics.models import Topic
@@ -233,14 +234,16 @@ def _evidence_present(monkeypatch, action: str) -> None:
     if step is None:
         return
     for requirement in evidence.requirements(step):
-        monkeypatch.setitem(evidence._CHECKS, requirement.code, lambda topic: True)
+        monkeypatch.setitem(
+            evidence._PROVIDERS, requirement.code, per_topic(lambda topic: True)
+        )
 
 
 def _evidence_absent(monkeypatch, step: int | None) -> None:
     if step is None:
         return
     for requirement in evidence.requirements(step):
-        monkeypatch.delitem(evidence._CHECKS, requirement.code, raising=False)
+        monkeypatch.delitem(evidence._PROVIDERS, requirement.code, raising=False)
 
 
 def _reason(action: str) -> str:
@@ -393,7 +396,9 @@ def test_steps_two_to_five_cannot_be_left_without_evidence(
 def test_one_missing_requirement_is_named_alone(world, monkeypatch):
     """When all but one requirement is met, the refusal names only that one."""
     _evidence_present(monkeypatch, "start_consultation")
-    monkeypatch.setitem(evidence._CHECKS, "prepare.materials", lambda topic: False)
+    monkeypatch.setitem(
+        evidence._PROVIDERS, "prepare.materials", per_topic(lambda topic: False)
+    )
     actor = world.actors[VILLAGE, "village_clerk"]
     topic = _topic(VILLAGE, "preparing", world)
 
