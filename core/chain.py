@@ -201,6 +201,14 @@ def _check_chain(
     breaks: list[ChainBreak] = []
     if resume and head is not None:
         anchor = by_seq.get(head.count)
+        if anchor is not None:
+            # The anchor is read anyway: check its own seal too.
+            breaks += chain_problems(
+                [anchor],
+                seq=anchor.seq - 1,
+                prev_hash=anchor.prev_hash,
+                legacy_until=legacy_until,
+            )
         rest = [event for event in events if event.seq > head.count]
         breaks += chain_problems(
             rest,

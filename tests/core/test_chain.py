@@ -418,3 +418,11 @@ def test_verify_audit_no_record_writes_nothing(topic, events):
     call_command("verify_audit", "--no-record")
     assert not ChainHead.objects.exists()
     assert latest_digest() is None
+
+
+def test_older_events_are_reread_by_the_full_run_not_the_incremental_one(topic, events):
+    """Why the weekly full run exists: an in-place edit below the head."""
+    verify()
+    sql("UPDATE core_auditevent SET reason = %s WHERE id = %s", ["改过", events[0].pk])
+    assert verify(incremental=True).ok
+    assert named(verify().breaks) == [(1, events[0].pk, "edit", "", "hash")]
