@@ -235,4 +235,6 @@ XST_NOTICE_MIN_DAYS = env.int("XST_NOTICE_MIN_DAYS", default=3)
 # signs new events, the others only verify older ones; empty = the fixed
 # development key. Signed digests of the chain heads go to XST_AUDIT_HEADS_DIR.
 XST_AUDIT_KEYS = env.str("XST_AUDIT_KEYS", default="")
-XST_AUDIT_HEADS_DIR = env.path("XST_AUDIT_HEADS_DIR", default=BASE_DIR / "var/audit-heads")
+XST_AUDIT_HEADS_DIR = env.path(
+    "XST_AUDIT_HEADS_DIR", default=BASE_DIR / "var" / "audit-heads"
+)
