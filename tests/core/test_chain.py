@@ -426,3 +426,24 @@ def test_older_events_are_reread_by_the_full_run_not_the_incremental_one(topic, 
     sql("UPDATE core_auditevent SET reason = %s WHERE id = %s", ["改过", events[0].pk])
     assert verify(incremental=True).ok
     assert named(verify().breaks) == [(1, events[0].pk, "edit", "", "hash")]
+
+
+# -- system checks ----------------------------------------------------------------
+
+
+def test_malformed_keys_fail_the_system_check(settings):
+    from core.chain_checks import audit_keys_parse
+
+    settings.XST_AUDIT_KEYS = "k1:secret,k1:again"
+    assert [e.id for e in audit_keys_parse(None)] == ["core.E001"]
+    settings.XST_AUDIT_KEYS = "k1:secret"
+    assert audit_keys_parse(None) == []
+
+
+def test_the_deploy_check_warns_without_audit_keys(settings):
+    from core.chain_checks import audit_keys_set
+
+    settings.XST_AUDIT_KEYS = ""
+    assert [w.id for w in audit_keys_set(None)] == ["core.W001"]
+    settings.XST_AUDIT_KEYS = "k1:secret"
+    assert audit_keys_set(None) == []
