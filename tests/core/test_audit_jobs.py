@@ -135,3 +135,10 @@ def test_a_break_with_no_administrator_is_logged_not_lost(
     assert run_daily(django_capture_on_commit_callbacks) == 0
     assert "no administrator" in caplog.text
     assert not Notification.objects.exists()
+
+
+def test_the_beat_task_runs_the_daily_check_by_name(topic, settings):
+    from notifications.periodic import run_check
+
+    assert run_check.delay(audit_jobs.DAILY_CHECK).get() == 0
+    assert list(settings.XST_AUDIT_HEADS_DIR.glob("heads-*.json"))
