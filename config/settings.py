@@ -230,3 +230,11 @@ LOGGING = {
 
 # Procedure defaults (DOMAIN.md §4), overridable per place in the admin.
 XST_NOTICE_MIN_DAYS = env.int("XST_NOTICE_MIN_DAYS", default=3)
+
+# Audit chain (README “审计链”): HMAC keys as "id:secret,id:secret", the first
+# signs new events, the others only verify older ones; empty = the fixed
+# development key. Signed digests of the chain heads go to XST_AUDIT_HEADS_DIR.
+XST_AUDIT_KEYS = env.str("XST_AUDIT_KEYS", default="")
+XST_AUDIT_HEADS_DIR = env.path(
+    "XST_AUDIT_HEADS_DIR", default=BASE_DIR / "var" / "audit-heads"
+)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import AuditEvent, ChainHead
 
 
 class ReadOnlyAdminMixin:
@@ -18,6 +18,21 @@ class ReadOnlyAdminMixin:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "subject_type", "subject_id", "seq", "verb", "actor")
+    list_display = (
+        "created_at",
+        "subject_type",
+        "subject_id",
+        "seq",
+        "verb",
+        "actor",
+        "key_id",
+    )
     list_filter = ("verb", "subject_type")
     list_select_related = ("subject_type", "actor")
+
+
+@admin.register(ChainHead)
+class ChainHeadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("subject_type", "subject_id", "count", "verified_at")
+    list_filter = ("subject_type",)
+    list_select_related = ("subject_type",)

@@ -1,15 +1,20 @@
-"""Writing and verifying the audit chain.
+"""Writing and verifying the audit chain (one chain per subject: a topic's covers
+every record of the topic).
 
 Callers hold a lock on the subject row (or otherwise serialise writers of one
 subject); the unique (subject, seq) constraint turns any race that slips past
 that into an integrity error rather than a forked chain.
 """
 
+import hmac
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
+from .chain_keys import UnknownAuditKey, current_key_id
 from .models import AuditEvent
 
 
@@ -45,6 +50,7 @@ def audit_record(
         reason=reason,
         data=data or {},
         prev_hash=prev_hash,
+        key_id=current_key_id(),
         record_type=(
             ContentType.objects.get_for_model(record) if record is not None else None
         ),
@@ -55,25 +61,108 @@ def audit_record(
     return event
 
 
-def chain_problems(events: Iterable[AuditEvent]) -> list[int]:
-    """Return the seq numbers whose hash or link does not verify (empty = intact)."""
+@dataclass(frozen=True)
+class ChainBreak:
+    """One place where a chain does not verify, named so a person can find it.
+
+    ``event_id`` is None when the event itself is gone (a deleted tail).
+    """
+
+    subject: str
+    seq: int
+    event_id: int | None
+    verb: str
+    record: str
+    problem: str
+    detail: str = ""
+
+    @property
+    def problem_label(self) -> str:
+        return str(PROBLEM_LABELS.get(self.problem, self.problem))
+
+
+PROBLEM_LABELS = {
+    "seq": _("序号不连续，此前的记录被删除"),
+    "link": _("与前一条记录的链接不符"),
+    "hash": _("哈希不符，记录内容被改动"),
+    "key": _("记录使用了未配置的密钥"),
+    "legacy": _("出现了不应有的无密钥旧式哈希"),
+    "head": _("与上次校验的链头不符，链已被改写"),
+    "truncated": _("链尾记录被删除"),
+    "digest": _("与签名摘要记录的链头不符，链已被改写"),
+}
+
+
+def _natural(content_type_id: int | None, object_id: int | None) -> str:
+    if content_type_id is None:
+        return ""
+    model = ContentType.objects.get_for_id(content_type_id)
+    return f"{model.app_label}.{model.model}:{object_id}"
+
+
+def event_break(event: AuditEvent, problem: str, detail: str = "") -> ChainBreak:
+    return ChainBreak(
+        subject=_natural(event.subject_type_id, event.subject_id),
+        seq=event.seq,
+        event_id=event.pk,
+        verb=event.verb,
+        record=_natural(event.record_type_id, event.record_id),
+        problem=problem,
+        detail=detail,
+    )
+
+
+def chain_problems(
+    events: Iterable[AuditEvent],
+    *,
+    seq: int = 0,
+    prev_hash: str = "",
+    keyed: bool = False,
+    legacy_until: int | None = None,
+) -> list[ChainBreak]:
+    """The events of one chain, in order, that do not verify (empty = intact).
+
+    Verification may resume after a verified head (``seq``, ``prev_hash``).
+    A plain SHA-256 (legacy) event is accepted only before the chain's first
+    keyed event and, once a signed digest exists, only up to the count the
+    digest vouches for (``legacy_until``): otherwise anyone could rewrite a
+    chain without the key by downgrading it.
+    """
     broken = []
-    prev_hash = ""
-    expected_seq = 1
     for event in events:
-        if (
-            event.seq != expected_seq
-            or event.prev_hash != prev_hash
-            or event.hash != event.compute_hash()
-        ):
-            broken.append(event.seq)
+        problem = ""
+        if event.seq != seq + 1:
+            problem = "seq"
+        elif event.prev_hash != prev_hash:
+            problem = "link"
+        elif event.key_id:
+            try:
+                if not hmac.compare_digest(event.hash, event.compute_hash()):
+                    problem = "hash"
+            except UnknownAuditKey:
+                problem = "key"
+        elif keyed or (legacy_until is not None and event.seq > legacy_until):
+            problem = "legacy"
+        elif event.hash != event.compute_hash():
+            problem = "hash"
+        if problem:
+            broken.append(event_break(event, problem))
+        keyed = keyed or bool(event.key_id)
         prev_hash = event.hash
-        expected_seq = event.seq + 1
+        seq = event.seq
     return broken
 
 
-def verify_chain(subject: models.Model) -> list[int]:
-    return chain_problems(AuditEvent.objects.for_subject(subject).order_by("seq"))
+def verify_chain(subject: models.Model) -> list[ChainBreak]:
+    """Every break of the subject's chain, also against its verified heads.
+
+    Besides the events themselves, the chain must still reach the head last
+    verified (``ChainHead``) and the head in the latest signed digest, so a
+    deleted tail or a chain rewritten from scratch is reported too.
+    """
+    from .chain import verify_subject
+
+    return verify_subject(subject)
 
 
 _VERB_LABELS: dict[str, object] = {}

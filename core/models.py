@@ -1,6 +1,12 @@
-"""The append-only audit trail, chained per subject with SHA-256."""
+"""The append-only audit trail, chained per subject with a keyed hash (HMAC).
+
+Each event names the key it was sealed with (``key_id``, see core/chain_keys.py);
+events written before keys existed have ``key_id == ""`` and keep their plain
+SHA-256 hash, which still verifies (README “审计链”).
+"""
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -62,6 +68,8 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     prev_hash = models.CharField(_("前一记录哈希"), max_length=64, blank=True)
     hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    # Empty for the plain SHA-256 events written before the chain was keyed.
+    key_id = models.CharField(_("密钥编号"), max_length=32, blank=True, default="")
 
     objects = AuditQuerySet.as_manager()
 
@@ -89,6 +97,12 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit records cannot be deleted")
 
     def compute_hash(self) -> str:
+        """The hash this row should carry, keyed with the key named by ``key_id``.
+
+        Raises ``UnknownAuditKey`` when that key is not configured.
+        """
+        from .chain_keys import audit_key
+
         payload = {
             "subject": f"{self.subject_type_id}:{self.subject_id}",
             "seq": self.seq,
@@ -104,5 +118,43 @@ class AuditEvent(models.Model):
             "at": self.created_at.isoformat(),
             "prev": self.prev_hash,
         }
+        if not self.key_id:
+            canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+            return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        payload["key"] = self.key_id
         canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return hmac.new(
+            audit_key(self.key_id), canonical.encode("utf-8"), hashlib.sha256
+        ).hexdigest()
+
+
+class ChainHead(models.Model):
+    """The last verified head of one chain: where incremental verification resumes.
+
+    Written only by the verifier (core/chain.py). It lives in the same database
+    as the events, so it catches careless tampering (a deleted tail); the signed
+    digest file outside the database is what a rewrite of both cannot fix up.
+    """
+
+    subject_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("对象类型"),
+    )
+    subject_id = models.PositiveBigIntegerField(_("对象编号"))
+    count = models.PositiveIntegerField(_("记录数"))
+    last_hash = models.CharField(_("末条记录哈希"), max_length=64)
+    verified_at = models.DateTimeField(_("校验时间"))
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = pgettext_lazy("plural", "审计链头")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id"], name="audit_one_head_per_chain"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type_id}:{self.subject_id} #{self.count}"

@@ -11,6 +11,7 @@ class TopicsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        import topics.audit_jobs  # noqa: F401  (registers the audit checks)
         from core.audit import register_verbs
 
         from . import checks, evidence

@@ -1,4 +1,4 @@
-"""The audit trail: append-only, chained per subject, tampering detected."""
+"""The audit trail: append-only, chained per subject, tampering detected and named."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -24,6 +24,10 @@ pytestmark = pytest.mark.django_db
 def topic():
     village = VillageFactory()
     return TopicFactory(place=village, body=BodyFactory(place=village))
+
+
+def seqs(subject) -> list[int]:
+    return [item.seq for item in verify_chain(subject)]
 
 
 def record(subject, n: int, actor=None) -> list[AuditEvent]:
@@ -53,6 +57,7 @@ def test_chain_numbers_and_links_records(topic):
         assert event.prev_hash == previous.hash
     assert [e.hash for e in stored] == [e.hash for e in events]
     assert all(len(e.hash) == 64 for e in stored)
+    assert {e.key_id for e in stored} == {"dev"}
 
 
 def test_stored_records_verify(topic):
@@ -127,7 +132,14 @@ def test_changing_a_stored_field_is_detected(topic, column, value):
             f"UPDATE core_auditevent SET {column} = %s WHERE id = %s",
             [value, events[1].pk],
         )
-    assert verify_chain(topic) == [2]
+    [broken] = verify_chain(topic)
+    assert (broken.seq, broken.event_id, broken.verb, broken.problem) == (
+        2,
+        events[1].pk,
+        value if column == "verb" else "step2",
+        "hash",
+    )
+    assert broken.subject == f"topics.topic:{topic.pk}"
 
 
 def test_rewriting_a_record_with_a_fresh_hash_breaks_the_next_link(topic):
@@ -140,7 +152,9 @@ def test_rewriting_a_record_with_a_fresh_hash_breaks_the_next_link(topic):
             "UPDATE core_auditevent SET reason = %s, hash = %s WHERE id = %s",
             [forged.reason, forged.compute_hash(), forged.pk],
         )
-    assert verify_chain(topic) == [3]
+    assert [(b.seq, b.event_id, b.problem) for b in verify_chain(topic)] == [
+        (3, events[2].pk, "link")
+    ]
 
 
 def test_removing_a_record_is_detected(topic):
@@ -148,7 +162,9 @@ def test_removing_a_record_is_detected(topic):
     events = record(topic, 3)
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [events[1].pk])
-    assert verify_chain(topic) == [3]
+    assert [(b.seq, b.event_id, b.problem) for b in verify_chain(topic)] == [
+        (3, events[2].pk, "seq")
+    ]
 
 
 def test_chain_problems_of_an_empty_chain_is_empty():
