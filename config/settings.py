@@ -129,11 +129,11 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # mode a header of any other length (a client forging its own entries) is not
 # believed and the connecting address is used. Without a proxy the header is
 # ignored altogether.
-AXES_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_PROXY_COUNT = AXES_PROXY_COUNT - 1 if AXES_PROXY_COUNT > 0 else None
+XST_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = XST_PROXY_COUNT - 1 if XST_PROXY_COUNT > 0 else None
 AXES_IPWARE_PROXY_ORDER = "left-most"
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_PROXY_COUNT > 0 else ("REMOTE_ADDR",)
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if XST_PROXY_COUNT > 0 else ("REMOTE_ADDR",)
 )
 
 LANGUAGE_CODE = "zh-hans"
@@ -178,6 +178,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
 )
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Preloading is a registration of the whole domain with the browser vendors,
+# the domain owner's decision, not the application's (README 正式部署).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -26,7 +26,9 @@ def _static_page(template_name: str, status: int) -> HttpResponse:
     # No request, so no RequestContext and no context processor: nothing here
     # reads the session, the user or the database.
     body = loader.get_template(template_name).render()
-    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response = HttpResponse(
+        body, status=status, content_type="text/html; charset=utf-8"
+    )
     # Django logs a 5xx response it made from an exception; ours is logged once
     # below, in one line, so the log stays readable while the outage lasts.
     response._has_been_logged = True

@@ -89,13 +89,19 @@ def test_a_failure_in_a_middleware_layer_is_answered_once_by_the_handler(
 ):
     """The session read in middleware fails; the handler needs no session again."""
     settings.MIDDLEWARE = [
-        *settings.MIDDLEWARE[: settings.MIDDLEWARE.index(
-            "django.contrib.auth.middleware.AuthenticationMiddleware"
-        ) + 1],
+        *settings.MIDDLEWARE[
+            : settings.MIDDLEWARE.index(
+                "django.contrib.auth.middleware.AuthenticationMiddleware"
+            )
+            + 1
+        ],
         "tests.core.test_errors.SessionReadingMiddleware",
-        *settings.MIDDLEWARE[settings.MIDDLEWARE.index(
-            "django.contrib.auth.middleware.AuthenticationMiddleware"
-        ) + 1 :],
+        *settings.MIDDLEWARE[
+            settings.MIDDLEWARE.index(
+                "django.contrib.auth.middleware.AuthenticationMiddleware"
+            )
+            + 1 :
+        ],
     ]
     caplog.set_level(logging.INFO)
     with database_down():
@@ -116,7 +122,9 @@ def test_interface_error_counts_as_an_outage(clerk_client, caplog):
     assert len(_problems(caplog)) == 1
 
 
-def test_outage_page_needs_no_query(client, settings, caplog, django_assert_num_queries):
+def test_outage_page_needs_no_query(
+    client, settings, caplog, django_assert_num_queries
+):
     settings.ROOT_URLCONF = "tests.core.test_errors"
     client.raise_request_exception = False
     caplog.set_level(logging.INFO)
