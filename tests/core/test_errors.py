@@ -161,6 +161,14 @@ def test_pages_are_served_again_when_the_database_is_back(clerk_client):
     assert clerk_client.get("/").status_code == 200
 
 
+def test_pages_link_the_icon(client):
+    """Pages built on base.html link the icon, as do the static error pages."""
+    for url in ("/accounts/login/", "/does-not-exist/"):
+        assert (
+            'rel="icon" href="/static/favicon.svg"' in client.get(url).content.decode()
+        )
+
+
 def test_favicon_answers_200_and_error_pages_link_an_icon(client, settings):
     response = client.get("/favicon.ico")
     assert response.status_code == 200
