@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check messages
+.PHONY: install run test lint check messages deploy-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,9 @@ lint: install
 messages: install
 	$(PY) manage.py makemessages -l en --no-location --ignore=.venv
 	$(PY) manage.py compilemessages -l en --ignore=.venv
+
+# Django's deployment checks, warnings included, with the example production
+# environment (or DEPLOY_ENV=path/to/your.env): must pass before going live.
+DEPLOY_ENV ?= deploy/production.env.example
+deploy-check: install
+	set -a && . ./$(DEPLOY_ENV) && set +a && $(PY) manage.py check --deploy --fail-level WARNING

@@ -5,14 +5,22 @@ admin's own save: a grant must carry its django-guardian group permissions, and
 a roster must respect its size (§八) and leave an audit record.
 
 The admin validates a form before it calls ``save_model`` and cannot show an
-error raised there, so the add forms below call the service in ``clean()``: a
-refusal (a role not meant for this kind of place, a full roster) becomes a form
-error, and the transaction the admin holds around the request keeps the write.
+error raised there, so the forms below call the service in ``clean()``: a
+refusal (a role not meant for this kind of place, a full roster, an actor
+without the right) becomes a form error, and the transaction the admin holds
+around the request keeps the write.
+
+The (place, role) groups belong to the role services: the user page does not
+offer them (and keeps them when it saves), and the group list does not show
+them, so no one gains a role without a RoleGrant and its audit event.
 """
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +28,22 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdminMixin
 
 from .models import Body, Membership, Person, Place, Platform, RoleGrant
-from .services import membership_add, role_grant, role_revoke
+from .roles import place_groups_q
+from .services import (
+    MEMBERSHIP_FIELDS,
+    membership_add,
+    membership_update,
+    role_grant,
+    role_revoke,
+)
+
+
+def _through_service(write):
+    """Call a service from a form's clean(): a refusal becomes a form error."""
+    try:
+        return write()
+    except PermissionDenied as refused:
+        raise ValidationError(str(refused)) from refused
 
 
 class _ActorFormMixin:
@@ -109,7 +132,39 @@ class MembershipAddForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            self.instance = membership_add(actor=self.actor, **cleaned)
+            self.instance = _through_service(
+                lambda: membership_add(actor=self.actor, **cleaned)
+            )
+        return cleaned
+
+
+class MembershipChangeForm(forms.ModelForm):
+    """Term, category and appointment change through membership_update."""
+
+    actor = None
+
+    class Meta:
+        model = Membership
+        fields = MEMBERSHIP_FIELDS
+
+    def validate_unique(self):
+        """membership_update checks the roster as a whole."""
+
+    def _post_clean(self):
+        # The model instance stays as loaded: the service applies the changes
+        # under the platform's lock and audits them.
+        self.validate_unique()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        changes = {name: cleaned[name] for name in self.fields if name in cleaned}
+        self.instance = _through_service(
+            lambda: membership_update(
+                actor=self.actor, membership=self.instance, **changes
+            )
+        )
         return cleaned
 
 
@@ -122,8 +177,7 @@ class MembershipAdmin(_ActorFormMixin, admin.ModelAdmin):
     autocomplete_fields = ("person",)
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = MembershipAddForm
+        kwargs["form"] = MembershipAddForm if obj is None else MembershipChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -131,9 +185,10 @@ class MembershipAdmin(_ActorFormMixin, admin.ModelAdmin):
         return ("platform", "person", "term_start") if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
-        """Save a change; an addition was written in MembershipAddForm.clean."""
-        if change:
-            super().save_model(request, obj, form, change)
+        """Nothing to save: the form's clean() wrote it through the service."""
+
+    def save_related(self, request, form, formsets, change):
+        """Membership has no relations the admin edits."""
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -152,7 +207,9 @@ class RoleGrantAddForm(forms.ModelForm):
             return cleaned
         if RoleGrant.objects.filter(**cleaned).exists():
             raise ValidationError(_("该账号在这个地方已有这一角色。"))
-        self.instance = role_grant(actor=self.actor, **cleaned)
+        self.instance = _through_service(
+            lambda: role_grant(actor=self.actor, **cleaned)
+        )
         return cleaned
 
 
@@ -184,3 +241,40 @@ class RoleGrantAdmin(_ActorFormMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for grant in queryset.select_related("user", "place"):
             role_revoke(actor=request.user, grant=grant)
+
+
+User = get_user_model()
+
+
+class UserWithoutPlaceGroupsAdmin(UserAdmin):
+    """The user page offers only groups that carry no role.
+
+    Roles are granted in 角色授权 (RoleGrant), which writes the place group;
+    saving a user here keeps the place groups the user holds.
+    """
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = Group.objects.exclude(place_groups_q())
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        kept = list(form.instance.groups.filter(place_groups_q())) if change else []
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.groups.add(*kept)
+
+
+class GroupWithoutPlaceGroupsAdmin(GroupAdmin):
+    """Place groups are not listed: their permissions follow the role table."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(place_groups_q())
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, UserWithoutPlaceGroupsAdmin)
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+admin.site.register(Group, GroupWithoutPlaceGroupsAdmin)

@@ -50,6 +50,7 @@ class Place(models.Model):
             ("withdraw_village_topics", _("撤回下辖村议题")),
             ("export_dossiers", _("导出一事一档")),
             ("manage_rosters", _("管理平台名册")),
+            ("manage_roles", _("授予和撤销本镇及下辖村的角色")),
         ]
 
     def __str__(self) -> str:

@@ -2,13 +2,35 @@
 
 A user's object permissions on places are read once per request in one query
 and cached on the user object, so pages ask freely without adding queries.
+
+A role group counts only together with the RoleGrant it follows from: a user
+put into a place group by other means (the admin's user page, a script) gains
+nothing, since RoleGrant is the source of truth and only the role services
+write both.
 """
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Value
+from django.db.models.functions import Concat
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .models import Place
+from .models import Place, Platform, RoleGrant
+from .roles import ROLES, ROSTERS, group_name
+
+
+def _granted_group_names(**filters):
+    """The role group names the matching RoleGrant rows stand for."""
+    return (
+        RoleGrant.objects.filter(**filters)
+        .annotate(
+            group_name=Concat(
+                "place__code", Value(":"), "role", output_field=CharField()
+            )
+        )
+        .values("group_name")
+    )
+
 
 _CACHE_ATTR = "_xst_place_perms"
 
@@ -22,7 +44,9 @@ def place_perms(user) -> dict[int, frozenset[str]]:
         return cached
     place_type = ContentType.objects.get_for_model(Place)
     rows = GroupObjectPermission.objects.filter(
-        group__user=user, content_type=place_type
+        group__user=user,
+        content_type=place_type,
+        group__name__in=_granted_group_names(user=user),
     ).values_list("object_pk", "permission__codename")
     direct = UserObjectPermission.objects.filter(
         user=user, content_type=place_type
@@ -53,19 +77,30 @@ def places_with_perm(user, codename: str) -> set[int]:
 def place_perm_holders(codename: str, place_ids: set[int]) -> dict[int, list]:
     """Active users holding a permission on each place (by role group or directly).
 
-    The reverse of place_perms, for many places in three queries: who must be
-    told about what happens there.
+    The reverse of place_perms, for many places in four queries: who must be
+    told about what happens there. Group members count only with their grant.
     """
     place_type = ContentType.objects.get_for_model(Place)
     object_pks = [str(pk) for pk in place_ids]
-    pairs = set(
+    by_group = set(
         GroupObjectPermission.objects.filter(
             content_type=place_type,
             permission__codename=codename,
             object_pk__in=object_pks,
             group__user__isnull=False,
-        ).values_list("object_pk", "group__user")
+        ).values_list("object_pk", "group__user", "group__name")
     )
+    granted = {
+        (user_id, group_name(code, role))
+        for user_id, code, role in RoleGrant.objects.filter(
+            user_id__in={user_id for _pk, user_id, _name in by_group}
+        ).values_list("user_id", "place__code", "role")
+    }
+    pairs = {
+        (object_pk, user_id)
+        for object_pk, user_id, name in by_group
+        if (user_id, name) in granted
+    }
     pairs |= set(
         UserObjectPermission.objects.filter(
             content_type=place_type,
@@ -83,3 +118,32 @@ def place_perm_holders(codename: str, place_ids: set[int]) -> dict[int, list]:
         if user_id in users:
             holders.setdefault(int(object_pk), []).append(users[user_id])
     return holders
+
+
+def _administers(user, codename: str, place: Place) -> bool:
+    """The system (None), a superuser, or a holder of ``codename`` on the township."""
+    if user is None:
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return has_place_perm(user, codename, place.township.pk)
+
+
+def may_manage_roles(user, place: Place) -> bool:
+    """Grant or revoke roles at a place: its township's administrator.
+
+    ``user=None`` is the system (seeding, migrations); a superuser may too.
+    """
+    return _administers(user, ROLES, place)
+
+
+def may_manage_rosters(user, platform: Platform) -> bool:
+    """Edit a platform's roster: who holds ``manage_rosters`` on its township."""
+    return _administers(user, ROSTERS, platform.place)
+
+
+def may_set_step_limits(user, place: Place) -> bool:
+    """Change how long a step may take at a place: the township's administrator."""
+    return _administers(user, ROLES, place)

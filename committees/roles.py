@@ -1,5 +1,7 @@
 """Which object permissions each role holds on its place (DOMAIN.md §1)."""
 
+from django.db.models import Q
+
 from .models import PlaceKind, Role
 
 VIEW = "view_topics"
@@ -13,6 +15,7 @@ VIEW_VILLAGES = "view_village_topics"
 WITHDRAW_VILLAGES = "withdraw_village_topics"
 EXPORT = "export_dossiers"
 ROSTERS = "manage_rosters"
+ROLES = "manage_roles"
 
 # The deputy does everything the secretary does except final approval and
 # decisions; the secretary alone withdraws (DOMAIN.md §1, §4).
@@ -36,7 +39,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {VIEW, DRAFT, APPROVE, REVISE, RUN, DECIDE, WITHDRAW}
     ),
     Role.VILLAGE_CLERK: frozenset({VIEW, DRAFT, RUN}),
-    Role.ADMINISTRATOR: frozenset({VIEW, VIEW_VILLAGES, EXPORT, ROSTERS}),
+    Role.ADMINISTRATOR: frozenset({VIEW, VIEW_VILLAGES, EXPORT, ROSTERS, ROLES}),
     Role.MEMBER: frozenset(),
     Role.RESIDENT: frozenset(),
 }
@@ -56,3 +59,15 @@ ROLE_PLACE_KINDS: dict[str, frozenset[str]] = {
 
 def group_name(place_code: str, role: str) -> str:
     return f"{place_code}:{role}"
+
+
+def place_groups_q(prefix: str = "") -> Q:
+    """Matches the (place, role) groups, which only the role services manage.
+
+    ``prefix`` names the group relation when filtering another model (for
+    example ``"groups__"`` on users).
+    """
+    query = Q()
+    for role in ROLE_PERMISSIONS:
+        query |= Q(**{f"{prefix}name__endswith": f":{role}"})
+    return query

@@ -1,16 +1,33 @@
-"""Writes to the organisation: role grants and rosters."""
+"""Writes to the organisation: role grants and rosters.
+
+Each write checks its actor through the committees gate: ``actor=None`` is the
+system (seeding, data migrations), a superuser may do everything, and
+otherwise the township's administrator grants roles and whoever holds
+``manage_rosters`` there edits rosters.
+"""
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm, get_perms_for_model, remove_perm
 
 from core.audit import audit_record
 
 from .models import Membership, Person, Place, Platform, Role, RoleGrant
-from .permissions import forget_place_perms
+from .permissions import forget_place_perms, may_manage_roles, may_manage_rosters
 from .roles import ROLE_PERMISSIONS, ROLE_PLACE_KINDS, group_name
+
+MEMBERSHIP_FIELDS = (
+    "category",
+    "position",
+    "term_start",
+    "term_end",
+    "appointed_by",
+    "appointed_on",
+)
 
 
 def _sync_group(place: Place, role: str) -> Group:
@@ -26,7 +43,68 @@ def _sync_group(place: Place, role: str) -> Group:
     return group
 
 
+def role_groups_sync() -> int:
+    """Make every (place, role) group hold exactly its role's permissions now.
+
+    Runs after each ``migrate`` (committees/apps.py), so a change to
+    ROLE_PERMISSIONS in code reaches every place group without a data
+    migration. Returns how many permission rows were added or removed.
+    """
+    place_type = ContentType.objects.get_for_model(Place)
+    perm_ids = {p.codename: p.pk for p in get_perms_for_model(Place)}
+    pairs = set(RoleGrant.objects.values_list("place_id", "place__code", "role"))
+    names = {group_name(code, role) for _pk, code, role in pairs}
+    groups = {g.name: g for g in Group.objects.filter(name__in=names)}
+    wanted = set()
+    for place_id, code, role in pairs:
+        name = group_name(code, role)
+        if name not in groups:
+            groups[name] = Group.objects.create(name=name)
+        group = groups[name]
+        for codename in ROLE_PERMISSIONS.get(role, ()):
+            wanted.add((group.pk, perm_ids[codename], str(place_id)))
+    existing = set(
+        GroupObjectPermission.objects.filter(
+            content_type=place_type, group__in=list(groups.values())
+        ).values_list("group_id", "permission_id", "object_pk")
+    )
+    extra = existing - wanted
+    missing = wanted - existing
+    with transaction.atomic():
+        for group_id, permission_id, object_pk in extra:
+            GroupObjectPermission.objects.filter(
+                content_type=place_type,
+                group_id=group_id,
+                permission_id=permission_id,
+                object_pk=object_pk,
+            ).delete()
+        GroupObjectPermission.objects.bulk_create(
+            [
+                GroupObjectPermission(
+                    content_type=place_type,
+                    group_id=group_id,
+                    permission_id=permission_id,
+                    object_pk=object_pk,
+                )
+                for group_id, permission_id, object_pk in missing
+            ],
+            ignore_conflicts=True,
+        )
+    return len(extra) + len(missing)
+
+
+def _refuse_unless_roles(actor, place: Place) -> None:
+    if not may_manage_roles(actor, place):
+        raise PermissionDenied(_("只有本镇的管理员才能授予或撤销角色。"))
+
+
+def _refuse_unless_rosters(actor, platform: Platform) -> None:
+    if not may_manage_rosters(actor, platform):
+        raise PermissionDenied(_("您无权管理这个平台的名册。"))
+
+
 def role_grant(*, actor, user, place: Place, role: str) -> RoleGrant:
+    _refuse_unless_roles(actor, place)
     if role not in ROLE_PERMISSIONS:
         raise ValidationError(_("未知的角色。"))
     if place.kind not in ROLE_PLACE_KINDS[role]:
@@ -49,6 +127,7 @@ def role_grant(*, actor, user, place: Place, role: str) -> RoleGrant:
 
 
 def role_revoke(*, actor, grant: RoleGrant) -> None:
+    _refuse_unless_roles(actor, grant.place)
     with transaction.atomic():
         group = Group.objects.filter(name=group_name(grant.place.code, grant.role))
         grant.user.groups.remove(*group)
@@ -102,6 +181,27 @@ def _most_at_once(memberships: list[Membership], start) -> int:
     )
 
 
+def _check_roster_fits(membership: Membership) -> None:
+    """The roster stays within its size and holds a person once per term (§八)."""
+    platform = membership.platform
+    term_start, term_end = membership.term_start, membership.term_end
+    overlapping = platform.memberships.exclude(term_end__lt=term_start)
+    if term_end is not None:
+        overlapping = overlapping.filter(term_start__lte=term_end)
+    if membership.pk is not None:
+        overlapping = overlapping.exclude(pk=membership.pk)
+    overlapping = list(overlapping)
+    if platform.max_members is not None and (
+        _most_at_once(overlapping, term_start) >= platform.max_members
+    ):
+        raise ValidationError(
+            _("%(platform)s的成员已达上限(%(max)d 名)。")
+            % {"platform": platform.name, "max": platform.max_members}
+        )
+    if any(m.person_id == membership.person_id for m in overlapping):
+        raise ValidationError(_("该人员在这段任期内已在本平台名册中。"))
+
+
 def membership_add(
     *,
     actor,
@@ -120,6 +220,7 @@ def membership_add(
     term's roster is often entered before the current one ends, and a member
     appointed from a later date must still fit on that date.
     """
+    _refuse_unless_rosters(actor, platform)
     membership = Membership(
         platform=platform,
         person=person,
@@ -133,19 +234,7 @@ def membership_add(
     with transaction.atomic():
         Platform.objects.select_for_update().get(pk=platform.pk)
         membership.full_clean()
-        overlapping = platform.memberships.exclude(term_end__lt=term_start)
-        if term_end is not None:
-            overlapping = overlapping.filter(term_start__lte=term_end)
-        overlapping = list(overlapping)
-        if platform.max_members is not None and (
-            _most_at_once(overlapping, term_start) >= platform.max_members
-        ):
-            raise ValidationError(
-                _("%(platform)s的成员已达上限(%(max)d 名)。")
-                % {"platform": platform.name, "max": platform.max_members}
-            )
-        if any(m.person_id == person.pk for m in overlapping):
-            raise ValidationError(_("该人员在这段任期内已在本平台名册中。"))
+        _check_roster_fits(membership)
         membership.save()
         audit_record(
             subject=platform,
@@ -154,3 +243,48 @@ def membership_add(
             data={"person": person.pk, "category": category},
         )
     return membership
+
+
+def membership_update(*, actor, membership: Membership, **changes) -> Membership:
+    """Change a roster entry's category, position, term or appointment.
+
+    Platform and person stay (a different person is a new membership); the
+    size rule is checked again over the changed term, and the change is
+    audited on the platform with its before and after values.
+    """
+    unknown = set(changes) - set(MEMBERSHIP_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("这些字段不能在此修改：%(fields)s")
+            % {"fields": "、".join(sorted(unknown))}
+        )
+    platform = membership.platform
+    _refuse_unless_rosters(actor, platform)
+    with transaction.atomic():
+        Platform.objects.select_for_update().get(pk=platform.pk)
+        current = Membership.objects.get(pk=membership.pk)
+        before = {name: getattr(current, name) for name in changes}
+        changed = [name for name, value in changes.items() if before[name] != value]
+        if not changed:
+            return current
+        for name in changed:
+            setattr(current, name, changes[name])
+        current.full_clean()
+        _check_roster_fits(current)
+        current.save(update_fields=changed)
+        audit_record(
+            subject=platform,
+            actor=actor,
+            verb="membership_update",
+            record=current,
+            data={
+                "person": current.person_id,
+                "before": {name: _plain(before[name]) for name in changed},
+                "after": {name: _plain(changes[name]) for name in changed},
+            },
+        )
+    return current
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -11,10 +11,12 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The default key is for development only; `manage.py check --deploy` flags it.
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="django-insecure-development-key-not-for-production"
-)
+# The built-in key is for development and tests only: with DEBUG off the site
+# refuses to start on it (config/wsgi.py), so sessions and password-reset links
+# can never be forged with a key published in the code. Management commands
+# (check, migrate, makemigrations) still run without a key.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-not-for-production"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -39,6 +41,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so a database outage is answered before anything reads the session.
+    "core.errorpages.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,13 +119,21 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-# Behind the reverse proxy every request comes from 127.0.0.1: take the client
-# address from X-Forwarded-For (set by the proxy) so a lockout hits one client.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+# Behind the reverse proxy every request comes from 127.0.0.1: django-ipware
+# takes the client address from X-Forwarded-For so a lockout hits one client.
+# AXES_PROXY_COUNT is the number of proxies in front of gunicorn. The outermost
+# one *sets* the header to the address it saw (nginx: `X-Forwarded-For
+# $remote_addr`, README 正式部署) and each further one appends its peer, so the
+# header holds exactly AXES_PROXY_COUNT addresses, the client's first. ipware
+# counts the proxies listed after the client, hence the minus one; in strict
+# mode a header of any other length (a client forging its own entries) is not
+# believed and the connecting address is used. Without a proxy the header is
+# ignored altogether.
+XST_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = XST_PROXY_COUNT - 1 if XST_PROXY_COUNT > 0 else None
+AXES_IPWARE_PROXY_ORDER = "left-most"
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-    if AXES_IPWARE_PROXY_COUNT
-    else ("REMOTE_ADDR",)
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if XST_PROXY_COUNT > 0 else ("REMOTE_ADDR",)
 )
 
 LANGUAGE_CODE = "zh-hans"
@@ -145,9 +157,30 @@ STORAGES = {
     },
 }
 
-# Security headers; TLS is terminated by the reverse proxy in production.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Security headers; TLS is terminated by the reverse proxy in production, which
+# sets X-Forwarded-Proto and redirects plain HTTP itself (README 正式部署).
+# HSTS for a year and secure cookies unless DEBUG is on; the redirect in the
+# application is off by default (the proxy redirects, and the test client and
+# `make run` speak plain HTTP) and on in deploy/production.env.example.
+# Set DJANGO_SECURE_PROXY_SSL_HEADER=off only when no proxy sets the header.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=True)
+    else None
+)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# The health check is asked for by the load balancer over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Preloading is a registration of the whole domain with the browser vendors,
+# the domain owner's decision, not the application's (README 正式部署).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -227,6 +260,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Seconds a client is asked to wait (Retry-After) while the database is down.
+XST_OUTAGE_RETRY_AFTER = env.int("XST_OUTAGE_RETRY_AFTER", default=30)
 
 # Procedure defaults (DOMAIN.md §4), overridable per place in the admin.
 XST_NOTICE_MIN_DAYS = env.int("XST_NOTICE_MIN_DAYS", default=3)

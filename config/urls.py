@@ -4,8 +4,12 @@ from django.urls import include, path
 
 from topics import views as topic_views
 
+from . import views
+
 urlpatterns = [
     path("", topic_views.dashboard, name="dashboard"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("healthz/", views.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -19,4 +23,6 @@ urlpatterns = [
 ]
 
 handler404 = "topics.views.not_found"
-handler500 = "topics.views.server_error"
+# Static, without the request's context processors: it must render while the
+# database is down (core/errorpages.py).
+handler500 = "core.errorpages.server_error"

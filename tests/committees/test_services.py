@@ -30,6 +30,7 @@ from tests.factories import (
     TownshipFactory,
     UserFactory,
     VillageFactory,
+    user_with_role,
 )
 from topics.selectors import visible_topics
 
@@ -63,7 +64,7 @@ def test_grant_puts_the_user_in_the_place_role_group(role, township, village):
     """One group per (place, role), holding exactly the role's permissions there."""
     place = place_for(role, township, village)
     user = UserFactory()
-    admin = UserFactory()
+    admin = user_with_role(Role.ADMINISTRATOR, township)
 
     grant = role_grant(actor=admin, user=user, place=place, role=role)
 
@@ -185,7 +186,7 @@ def test_revoke_removes_access_at_once(village):
 
 
 def test_revoke_is_audited_on_the_grant(village):
-    admin = UserFactory()
+    admin = user_with_role(Role.ADMINISTRATOR, village.parent)
     grant = role_grant(
         actor=admin, user=UserFactory(), place=village, role=Role.VILLAGE_CLERK
     )
