@@ -13,7 +13,7 @@ class TopicsConfig(AppConfig):
 
         from core.audit import register_verbs
 
-        from . import checks, evidence
+        from . import deadlines, evidence, notices
         from .services import ACTIONS
 
         evidence.provide_step_one()
@@ -25,4 +25,5 @@ class TopicsConfig(AppConfig):
                 **{name: action.label for name, action in ACTIONS.items()},
             }
         )
-        checks.register()
+        deadlines.register()
+        notices.connect()

@@ -5,12 +5,14 @@ from contextlib import suppress
 from email.utils import parseaddr
 from urllib.parse import urljoin
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Notification
+from ..text import single_line
 
 
 class EmailError(Exception):
@@ -28,12 +30,25 @@ def message_id_header(value: object) -> str:
 
 
 def absolute_link(link: str) -> str:
-    """A page path as a full address, when the site's address is configured.
+    """A page path as a full address, from ``XST_SITE_URL``.
 
-    A path alone means nothing in a mail client or a text message.
+    A path alone means nothing in a mail client or a text message. Without
+    the setting, the Sites framework's domain is used when it is installed;
+    ``run_local`` sets http://127.0.0.1:8000 for ``make run``.
     """
-    site = getattr(settings, "XST_SITE_URL", "")
-    return urljoin(site, link) if site and link.startswith("/") else link
+    if not link.startswith("/"):
+        return link
+    site = settings.XST_SITE_URL or _sites_domain()
+    return urljoin(site, link) if site else link
+
+
+def _sites_domain() -> str:
+    if not apps.is_installed("django.contrib.sites"):
+        return ""
+    from django.contrib.sites.models import Site
+
+    domain = Site.objects.get_current().domain
+    return domain if "://" in domain else f"https://{domain}"
 
 
 def _when(notification: Notification) -> str:
@@ -72,7 +87,8 @@ def notification_email(
     if lines:
         body = body + "\n\n" + "\n".join(lines)
     message = EmailMessage(
-        subject=notification.subject,
+        # Rows written before subjects were cleaned may still hold a break.
+        subject=single_line(notification.subject),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
@@ -90,7 +106,8 @@ def digest_email(
     blocks = []
     for number, notification in enumerate(notifications, start=1):
         lines = [
-            f"{number}. 【{notification.get_kind_display()}】{notification.subject}",
+            f"{number}. 【{notification.get_kind_display()}】"
+            + single_line(notification.subject),
             notification.body,
             *notification_lines(notification),
         ]
