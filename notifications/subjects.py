@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.urls import reverse
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class Subject:
     place_of: Callable[[models.Model], int | None]
     page_url: Callable[[models.Model], str]
     select_related: tuple[str, ...] = field(default_factory=tuple)
+    url_name: str = ""
+
+    def deliveries_url(self, record: models.Model) -> str:
+        """The delivery page of the record: its own URL name, or the generic one."""
+        if self.url_name:
+            return reverse(self.url_name, args=[record.pk])
+        return reverse(
+            "notifications:subject_deliveries", args=[self.label, record.pk]
+        )
 
     def get(self, pk: int) -> models.Model | None:
         queryset = self.model._default_manager.all()
@@ -43,11 +53,19 @@ def register_subject(
     place_of: Callable[[models.Model], int | None],
     page_url: Callable[[models.Model], str],
     select_related: tuple[str, ...] = (),
+    url_name: str = "",
 ) -> None:
+    """Make ``model`` a notice subject under ``label`` (a URL segment).
+
+    ``url_name`` names a delivery page of its own, taking the record's id,
+    when links to it already exist (``notifications:topic_deliveries``).
+    """
     existing = _BY_LABEL.get(label)
     if existing is not None and existing.model is not model:
         raise ValueError(f"notice subject {label!r} is already registered")
-    _BY_LABEL[label] = Subject(label, model, place_of, page_url, select_related)
+    _BY_LABEL[label] = Subject(
+        label, model, place_of, page_url, select_related, url_name
+    )
 
 
 def subject_by_label(label: str) -> Subject | None:

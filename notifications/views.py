@@ -129,7 +129,7 @@ def _deliveries_url(record) -> str:
     subject = subject_of(record)
     if subject is None:
         return reverse("notifications:inbox")
-    return reverse("notifications:subject_deliveries", args=[subject.label, record.pk])
+    return subject.deliveries_url(record)
 
 
 @login_required

@@ -131,6 +131,7 @@ def connect() -> None:
         place_of=lambda topic: topic.place_id,
         page_url=_detail_url,
         select_related=("place",),
+        url_name="notifications:topic_deliveries",
     )
     topic_transitioned.connect(
         notify_transition, sender=Topic, dispatch_uid="topics.notices.transition"

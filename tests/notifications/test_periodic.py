@@ -1,4 +1,4 @@
-"""The periodic-check registry, its beat schedules and the run_check task."""
+"""The scheduled-job registry, its beat schedules and the run_job task."""
 
 import json
 import logging
@@ -18,13 +18,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def registry(monkeypatch):
     """A copy of the registry, so the checks registered here do not leak."""
-    monkeypatch.setattr(periodic, "_CHECKS", dict(periodic._CHECKS))
+    monkeypatch.setattr(periodic, "_JOBS", dict(periodic._JOBS))
 
 
 def scheduled(name: str) -> list[PeriodicTask]:
     return list(
         PeriodicTask.objects.filter(
-            task=periodic.RUN_CHECK_TASK, args=json.dumps([name])
+            task=periodic.RUN_JOB_TASK, args=json.dumps([name])
         ).select_related("interval", "crontab")
     )
 
@@ -50,7 +50,7 @@ def test_every_installed_check_got_its_schedule_when_the_test_db_was_migrated():
 
 
 def test_registering_a_check_creates_its_periodic_task_on_migrate():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample",
         lambda now: 0,
         description="测试检查",
@@ -68,7 +68,7 @@ def test_registering_a_check_creates_its_periodic_task_on_migrate():
 
 
 def test_crontab_check_uses_the_site_time_zone():
-    periodic.register_check(
+    periodic.register_job(
         "tests.weekly",
         lambda now: 0,
         description="每周检查",
@@ -85,7 +85,7 @@ def test_crontab_check_uses_the_site_time_zone():
 
 
 def test_sync_twice_creates_nothing_the_second_time():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="测试检查", every=timedelta(hours=2)
     )
     assert periodic.sync_periodic_tasks() == 1
@@ -99,7 +99,7 @@ def test_sync_twice_creates_nothing_the_second_time():
 
 
 def test_an_administrators_edits_survive_the_next_sync():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="测试检查", every=timedelta(hours=1)
     )
     periodic.sync_periodic_tasks()
@@ -143,7 +143,7 @@ def test_a_title_taken_by_another_task_falls_back_to_the_check_name():
         task="somewhere.else",
         interval=IntervalSchedule.objects.create(every=3, period="hours"),
     )
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="测试检查", every=timedelta(hours=1)
     )
 
@@ -166,44 +166,44 @@ def test_a_title_taken_by_another_task_falls_back_to_the_check_name():
 )
 def test_a_malformed_schedule_is_refused_at_registration(schedule):
     with pytest.raises(ValueError):
-        periodic.register_check(
+        periodic.register_job(
             "tests.bad", lambda now: 0, description="坏的", **schedule
         )
-    assert "tests.bad" not in periodic._CHECKS
+    assert "tests.bad" not in periodic._JOBS
 
 
 def test_a_name_cannot_be_taken_by_a_second_function():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="一", every=timedelta(hours=1)
     )
     with pytest.raises(ValueError, match="already registered"):
-        periodic.register_check(
+        periodic.register_job(
             "tests.sample", lambda now: 1, description="二", every=timedelta(hours=1)
         )
 
 
-def test_run_check_calls_the_registered_function_with_the_current_time():
+def test_run_job_calls_the_registered_function_with_the_current_time():
     calls = []
 
     def sample(now):
         calls.append(now)
         return 7
 
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", sample, description="测试检查", every=timedelta(hours=1)
     )
     moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
     with time_machine.travel(moment, tick=False):
-        result = periodic.run_check.delay("tests.sample")
+        result = periodic.run_job.delay("tests.sample")
 
     assert result.get() == 7
     assert calls == [moment]
 
 
-def test_run_check_of_an_unknown_name_logs_an_error_and_does_not_raise(caplog):
+def test_run_job_of_an_unknown_name_logs_an_error_and_does_not_raise(caplog):
     with caplog.at_level(logging.ERROR, logger="notifications.periodic"):
-        result = periodic.run_check.delay("tests.never_registered")
+        result = periodic.run_job.delay("tests.never_registered")
 
     assert result.successful()
     assert result.get() is None

@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from committees.models import Person
 from config.celery import app as celery_app
-from notifications import services, tasks
+from notifications import tasks
 from notifications.models import Channel, Delivery, DeliveryStatus, Kind
+from notifications.notify import notify
 
 from .conftest import SMS_LOG_TABLE
 
@@ -254,7 +255,7 @@ def _all_sent(key: str, count: int):
 
 
 def _notice(key: str, people, **fields):
-    return services.notify(
+    return notify(
         key=key,
         kind=Kind.MEETING_NOTICE,
         recipients=people,
@@ -308,8 +309,8 @@ def test_duplicate_tasks_send_each_delivery_once(shared_broker, start_worker, sm
         Delivery.objects.filter(channel=Channel.SMS).values_list("pk", flat=True)
     )
     # Redelivered and repeated tasks, and the same notice sent again.
-    services.queue_deliveries(ids)
-    services.queue_deliveries(list(reversed(ids)))
+    tasks.queue_deliveries(ids)
+    tasks.queue_deliveries(list(reversed(ids)))
     for delivery_id in ids:
         tasks.deliver.delay(delivery_id)
     _notice("duplicates", people)
@@ -349,7 +350,7 @@ def test_broker_down_at_send_time_then_up_delivers_each_once(
 
     private_redis.start()
     later = timezone.now() + timedelta(minutes=10)
-    assert wait_for(lambda: services.requeue_stale(now=later), "a sweep") == 20
+    assert wait_for(lambda: tasks.requeue_stale(now=later), "a sweep") == 20
 
     wait_for(_all_sent("outage", 20), "twenty SMS after the outage")
     assert sms_log() == Counter(
@@ -378,7 +379,7 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
 
     start_worker(private_redis.url)
     later = timezone.now() + timedelta(minutes=10)
-    assert services.requeue_stale(now=later) == 300 - sent_before
+    assert tasks.requeue_stale(now=later) == 300 - sent_before
 
     wait_for(_all_sent("killed", 300), "all three hundred SMS")
     log = sms_log()
