@@ -5,7 +5,6 @@ from contextlib import suppress
 from email.utils import parseaddr
 from urllib.parse import urljoin
 
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
@@ -32,23 +31,11 @@ def message_id_header(value: object) -> str:
 def absolute_link(link: str) -> str:
     """A page path as a full address, from ``XST_SITE_URL``.
 
-    A path alone means nothing in a mail client or a text message. Without
-    the setting, the Sites framework's domain is used when it is installed;
-    ``run_local`` sets http://127.0.0.1:8000 for ``make run``.
+    A path alone means nothing in a mail client or a text message; ``make
+    run`` (run_local) sets http://127.0.0.1:8000, a deployment its own address.
     """
-    if not link.startswith("/"):
-        return link
-    site = settings.XST_SITE_URL or _sites_domain()
-    return urljoin(site, link) if site else link
-
-
-def _sites_domain() -> str:
-    if not apps.is_installed("django.contrib.sites"):
-        return ""
-    from django.contrib.sites.models import Site
-
-    domain = Site.objects.get_current().domain
-    return domain if "://" in domain else f"https://{domain}"
+    site = settings.XST_SITE_URL
+    return urljoin(site, link) if site and link.startswith("/") else link
 
 
 def _when(notification: Notification) -> str:

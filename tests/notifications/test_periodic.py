@@ -211,3 +211,105 @@ def test_run_job_of_an_unknown_name_logs_an_error_and_does_not_raise(caplog):
     assert record.levelno == logging.ERROR
     assert "tests.never_registered" in record.getMessage()
     assert "not registered" in record.getMessage()
+
+
+# -- the rename run_check -> run_job -----------------------------------------
+
+
+def _legacy_row(name: str, title: str, **fields) -> PeriodicTask:
+    interval, _created = IntervalSchedule.objects.get_or_create(
+        every=1, period=IntervalSchedule.HOURS
+    )
+    return PeriodicTask.objects.create(
+        name=title,
+        task=periodic.LEGACY_RUN_CHECK_TASK,
+        args=json.dumps([name]),
+        interval=interval,
+        **fields,
+    )
+
+
+def test_a_legacy_run_check_row_is_moved_to_run_job_and_keeps_its_edits():
+    PeriodicTask.objects.filter(
+        task=periodic.RUN_JOB_TASK, args=json.dumps(["topics.step_reminders"])
+    ).delete()
+    legacy = _legacy_row("topics.step_reminders", "管理员改过的提醒", enabled=False)
+
+    periodic.sync_periodic_tasks()
+
+    [row] = scheduled("topics.step_reminders")
+    assert row.pk == legacy.pk
+    assert row.name == "管理员改过的提醒"
+    assert row.enabled is False
+    assert not PeriodicTask.objects.filter(task=periodic.LEGACY_RUN_CHECK_TASK)
+
+
+def test_a_job_with_both_rows_keeps_only_its_run_job_row():
+    [current] = scheduled("topics.step_escalations")
+    _legacy_row("topics.step_escalations", "旧的督办任务")
+
+    periodic.sync_periodic_tasks()
+    periodic.sync_periodic_tasks()
+
+    assert [row.pk for row in scheduled("topics.step_escalations")] == [current.pk]
+    assert not PeriodicTask.objects.filter(task=periodic.LEGACY_RUN_CHECK_TASK)
+
+
+def test_the_data_migration_moves_legacy_rows_without_duplicates():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module(
+        "notifications.migrations.0002_notice_about_subject_and_sending_claim"
+    )
+    [kept] = scheduled("notifications.digest")
+    _legacy_row("notifications.digest", "旧汇总")
+    PeriodicTask.objects.filter(
+        task=periodic.RUN_JOB_TASK, args=json.dumps(["topics.step_reminders"])
+    ).delete()
+    moved = _legacy_row("topics.step_reminders", "旧提醒")
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    migration.rename_beat_tasks(apps, editor)
+
+    assert [row.pk for row in scheduled("notifications.digest")] == [kept.pk]
+    assert [row.pk for row in scheduled("topics.step_reminders")] == [moved.pk]
+    assert not PeriodicTask.objects.filter(task=periodic.LEGACY_RUN_CHECK_TASK)
+
+
+def test_run_due_jobs_runs_each_interval_job_once_and_skips_crontab_jobs(caplog):
+    calls = []
+    periodic._JOBS.clear()
+    periodic.register_job(
+        "tests.hourly",
+        lambda now: calls.append(now) or 3,
+        description="a",
+        every=timedelta(hours=1),
+    )
+    periodic.register_job(
+        "tests.daily",
+        lambda now: calls.append("daily") or 1,
+        description="b",
+        crontab={"hour": "18", "minute": "0"},
+    )
+
+    def broken(now):
+        raise RuntimeError("boom")
+
+    periodic.register_job(
+        "tests.broken", broken, description="c", every=timedelta(hours=1)
+    )
+    at = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+    with caplog.at_level(logging.ERROR, logger="notifications.periodic"):
+        counts = periodic.run_due_jobs(now=at)
+
+    assert counts == {"tests.hourly": 3, "tests.broken": None}
+    assert calls == [at]
+    assert "tests.broken failed" in caplog.text
