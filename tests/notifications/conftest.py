@@ -71,3 +71,9 @@ def fast_retries(settings):
     """Retry immediately, so an in-process run goes through every attempt."""
     settings.XST_DELIVERY_RETRY_BASE = 0
     settings.XST_DELIVERY_MAX_ATTEMPTS = 3
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run the on-commit callbacks of what happens inside, as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

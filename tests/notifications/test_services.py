@@ -8,11 +8,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from core.errors import NotVisible
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from committees.models import Person, Role
+from core.errors import NotVisible
 from core.models import AuditEvent
 from notifications import delivery, services, tasks
 from notifications.models import (
