@@ -111,7 +111,10 @@ def notify_transition(
         with translation.override(settings.LANGUAGE_CODE):
             subject, body = wording(topic, reason)
         notify(
-            key=reminder_key(f"topic-{action}", topic.pk, topic.state_changed_at),
+            # Microseconds: a topic resubmitted within a second is a new event.
+            key=reminder_key(
+                f"topic-{action}", topic.pk, topic.state_changed_at.isoformat()
+            ),
             kind=kind,
             recipients=recipients_of(topic, actor_id),
             subject=subject,
