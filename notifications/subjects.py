@@ -32,9 +32,7 @@ class Subject:
         """The delivery page of the record: its own URL name, or the generic one."""
         if self.url_name:
             return reverse(self.url_name, args=[record.pk])
-        return reverse(
-            "notifications:subject_deliveries", args=[self.label, record.pk]
-        )
+        return reverse("notifications:subject_deliveries", args=[self.label, record.pk])
 
     def get(self, pk: int) -> models.Model | None:
         queryset = self.model._default_manager.all()
