@@ -352,51 +352,32 @@ def resolve_stale_claims(*, now: datetime | None = None) -> list[int]:
     with translation.override(settings.LANGUAGE_CODE):
         resend_note = _("发送过程中断，已用同一消息编号重新发送。")
         unknown_note = _("发送过程中断，无法确认是否已送达，请与接收人核实。")
-    resend, unknown = [], []
     dedup = deduplicating_channels()
-    for row in rows:
-        if row.channel in dedup and row.attempts < max_attempts():
-            resend.append(row)
-        else:
-            unknown.append(row)
     at = timezone.now()
+    resent: list[int] = []
+    settled: dict[str, int] = {}
     with transaction.atomic():
-        for group, status, note in (
-            (resend, DeliveryStatus.QUEUED, resend_note),
-            (unknown, DeliveryStatus.UNKNOWN, unknown_note),
-        ):
-            settled = []
-            for row in group:
-                # Each row only if still the claim we saw: a late record wins.
-                if Delivery.objects.filter(
-                    pk=row.pk,
-                    status=DeliveryStatus.SENDING,
-                    claimed_at=row.claimed_at,
-                ).update(
-                    status=status,
-                    claimed_at=None,
-                    next_attempt_at=None,
-                    last_error=note,
-                ):
-                    settled.append(row)
-            DeliveryAttempt.objects.bulk_create(
-                DeliveryAttempt(
-                    delivery_id=row.pk,
-                    number=row.attempts,
-                    at=at,
-                    ok=False,
-                    error=note,
-                )
-                for row in settled
+        for row in rows:
+            if row.channel in dedup and row.attempts < max_attempts():
+                status, note = DeliveryStatus.QUEUED, resend_note
+            else:
+                status, note = DeliveryStatus.UNKNOWN, unknown_note
+            # Only if still the claim we saw: a late record of the send wins.
+            if not Delivery.objects.filter(
+                pk=row.pk, status=DeliveryStatus.SENDING, claimed_at=row.claimed_at
+            ).update(
+                status=status, claimed_at=None, next_attempt_at=None, last_error=note
+            ):
+                continue
+            DeliveryAttempt.objects.create(
+                delivery_id=row.pk, number=row.attempts, at=at, ok=False, error=note
             )
+            settled[status] = settled.get(status, 0) + 1
             if status == DeliveryStatus.QUEUED:
-                resend = settled
-            logger.warning(
-                "%d deliveries claimed by a stopped worker: %s",
-                len(settled),
-                status,
-            )
-    return [row.pk for row in resend]
+                resent.append(row.pk)
+    if settled:
+        logger.warning("claims of stopped workers settled: %s", settled)
+    return resent
 
 
 def stale_queued_ids(
