@@ -19,7 +19,7 @@ install: $(STAMP)
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(PY) manage.py run_local
+	DJANGO_DEBUG=1 XST_SITE_URL=$${XST_SITE_URL:-http://127.0.0.1:8000} $(PY) manage.py run_local
 
 test: install
 	$(PY) -m pytest

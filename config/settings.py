@@ -236,7 +236,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5}
+# At least the longest retry countdown (one hour): a shorter one makes Redis
+# redeliver waiting retries. Stranded deliveries are recovered by the sweep,
+# not by this timeout (README, 通知).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_timeout": 5,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -244,6 +250,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # first retry delay in seconds (doubling per attempt, capped at one hour).
 XST_DELIVERY_MAX_ATTEMPTS = env.int("XST_DELIVERY_MAX_ATTEMPTS", default=5)
 XST_DELIVERY_RETRY_BASE = env.int("XST_DELIVERY_RETRY_BASE", default=60)
+# Seconds a queued email/SMS may wait before the sweep republishes it (and the
+# sweep's own interval).
+XST_DELIVERY_SWEEP_DELAY = env.int("XST_DELIVERY_SWEEP_DELAY", default=300)
+# Seconds after which a "sending" claim belongs to a dead worker: longer than
+# any one send (EMAIL_TIMEOUT, the SMS gateway's timeout). A worker that starts
+# sweeps rows older than this at once.
+XST_DELIVERY_CLAIM_TIMEOUT = env.int("XST_DELIVERY_CLAIM_TIMEOUT", default=120)
+# Channels whose gateway drops a second message with the same message id: an
+# interrupted send is resent on these, and marked "unknown, check" on others.
+XST_DEDUPLICATING_CHANNELS = env.list("XST_DEDUPLICATING_CHANNELS", default=["sms"])
 # Public address of the site, to turn links in email, SMS and .ics into full URLs.
 XST_SITE_URL = env.str("XST_SITE_URL", default="")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)

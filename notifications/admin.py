@@ -14,6 +14,7 @@ DELIVERY_FIELDS = (
     "skip_reason",
     "created_at",
     "next_attempt_at",
+    "claimed_at",
     "sent_at",
     "read_at",
     "receipt_signed_by",
@@ -38,9 +39,16 @@ class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("subject", "kind", "topic", "created_at", "created_by")
-    list_filter = ("kind",)
-    list_select_related = ("topic", "created_by")
+    list_display = (
+        "subject",
+        "kind",
+        "about_type",
+        "about_id",
+        "created_at",
+        "created_by",
+    )
+    list_filter = ("kind", "about_type")
+    list_select_related = ("about_type", "created_by")
     search_fields = ("subject", "key")
     date_hierarchy = "created_at"
     inlines = [DeliveryInline]
@@ -63,8 +71,10 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
 
 
+# Preferences change only through services.preference_save (the person's own
+# page), so the admin shows them and edits nothing.
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("person", "email", "sms", "daily_digest")
     list_filter = ("email", "sms", "daily_digest")
     list_select_related = ("person",)

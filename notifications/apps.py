@@ -10,17 +10,21 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("通知与提醒")
 
     def ready(self) -> None:
-        from . import periodic, services
+        from django.conf import settings
 
-        periodic.register_check(
+        from . import delivery, periodic, tasks
+
+        periodic.register_job(
             "notifications.requeue_stale",
-            lambda now: services.requeue_stale(now=now),
+            lambda now: tasks.requeue_stale(now=now),
             description=_("重新发送滞留的通知"),
-            every=timedelta(minutes=5),
+            # As often as the sweep's own delay: a row is picked up at most
+            # two delays after it was stranded.
+            every=timedelta(seconds=settings.XST_DELIVERY_SWEEP_DELAY),
         )
-        periodic.register_check(
+        periodic.register_job(
             "notifications.digest",
-            lambda now: services.digest_send(now=now),
+            lambda now: delivery.digest_send(now=now),
             description=_("发送每日消息汇总"),
             crontab={"minute": "0", "hour": "18"},
         )

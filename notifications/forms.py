@@ -7,10 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from .models import Preference
 
 
-class PreferenceForm(forms.ModelForm):
-    class Meta:
-        model = Preference
-        fields = ["email", "sms", "daily_digest"]
+def _label(name: str):
+    return Preference._meta.get_field(name).verbose_name
+
+
+class PreferenceForm(forms.Form):
+    """Saved by ``services.preference_save``, never by the form itself."""
+
+    email = forms.BooleanField(label=_label("email"), required=False)
+    sms = forms.BooleanField(label=_label("sms"), required=False)
+    daily_digest = forms.BooleanField(label=_label("daily_digest"), required=False)
 
 
 class ReceiptForm(forms.Form):

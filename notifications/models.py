@@ -3,6 +3,8 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +19,21 @@ class Kind(models.TextChoices):
     BULLETIN = "bulletin", _("决定通报")
     REMINDER = "reminder", _("提醒")
     ESCALATION = "escalation", _("逾期督办")
+    TOPIC_SUBMITTED = "topic_submitted", _("议题待审批")
+    TOPIC_RETURNED = "topic_returned", _("议题被退回修改")
+    TOPIC_REJECTED = "topic_rejected", _("议题未获批准")
+    NO_RECIPIENT = "no_recipient", _("提醒无人接收")
 
 
 # Notices the procedure requires go out at once, never held for a digest.
 REQUIRED_KINDS = frozenset(
-    {Kind.MEETING_NOTICE, Kind.WRITTEN_REQUEST, Kind.BULLETIN, Kind.ESCALATION}
+    {
+        Kind.MEETING_NOTICE,
+        Kind.WRITTEN_REQUEST,
+        Kind.BULLETIN,
+        Kind.ESCALATION,
+        Kind.NO_RECIPIENT,
+    }
 )
 
 
@@ -37,14 +49,18 @@ class Notification(models.Model):
 
     key = models.CharField(_("幂等键"), max_length=200, unique=True)
     kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
-    topic = models.ForeignKey(
-        "topics.Topic",
+    # What the notice is about (a topic, a session, a 公示…), named generically
+    # as the audit chain names its records, so this app knows no app above it.
+    about_type = models.ForeignKey(
+        ContentType,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="notifications",
-        verbose_name=_("议题"),
+        related_name="+",
+        verbose_name=_("关于对象类型"),
     )
+    about_id = models.PositiveBigIntegerField(_("关于对象编号"), null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("正文"), max_length=5000)
     link = models.CharField(_("链接"), max_length=300, blank=True)
@@ -65,9 +81,19 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["about_type", "about_id"])]
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def topic(self):
+        """The subject under its old name, for callers written before ``about``."""
+        return self.about
+
+    @topic.setter
+    def topic(self, value) -> None:
+        self.about = value
 
     @property
     def required(self) -> bool:
@@ -77,8 +103,14 @@ class Notification(models.Model):
 class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", _("待发送")
     HELD = "held", _("待汇总发送")
+    # Claimed by a worker and being handed to the channel: committed before
+    # the send, so a worker that dies mid-send leaves a trace (README, 通知).
+    SENDING = "sending", _("发送中")
     SENT = "sent", _("已送达")
     FAILED = "failed", _("发送失败")
+    # The worker died after handing the message over and before recording it,
+    # on a channel that cannot tell a resend apart: a person must check.
+    UNKNOWN = "unknown", _("结果不明，请核实")
     READ = "read", _("已读")
     SKIPPED = "skipped", _("未发送")
 
@@ -111,6 +143,7 @@ class Delivery(models.Model):
     skip_reason = models.CharField(_("未发送原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("开始发送时间"), null=True, blank=True)
     sent_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     receipt_signed_by = models.CharField(_("签收人"), max_length=64, blank=True)

@@ -1,9 +1,15 @@
-"""Scheduled checks: one registry, one Celery task, one beat schedule per check.
+"""Scheduled jobs: one registry, one Celery task, one beat schedule per job.
 
-An app registers a check in its ``AppConfig.ready()``; after every ``migrate``
-each registered check gets a django-celery-beat ``PeriodicTask`` if it has none,
-so administrators see the schedules in the admin and may change or disable
-them there. The sync only ever creates rows: an edited schedule stays edited.
+An app registers a job in its ``AppConfig.ready()`` (``register_job``); after
+every ``migrate`` each registered job gets a django-celery-beat
+``PeriodicTask`` if it has none, so administrators see the schedules in the
+admin and may change or disable them there. The sync only creates rows (an
+edited schedule stays edited), apart from moving rows written for the task's
+old name (``run_check``) to the new one without leaving duplicates.
+
+Not to be confused with the evidence checks of a step (``topics.evidence``)
+or the deadline watch of topics (``topics.deadlines``), which is one of the
+jobs registered here.
 """
 
 import json
@@ -22,12 +28,14 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 logger = logging.getLogger(__name__)
 
-RUN_CHECK_TASK = "notifications.periodic.run_check"
+RUN_JOB_TASK = "notifications.periodic.run_job"
+# The task's name before the rename; beat rows still naming it are moved.
+LEGACY_RUN_CHECK_TASK = "notifications.periodic.run_check"
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 
 
 @dataclass(frozen=True)
-class Check:
+class Job:
     name: str
     func: Callable[[datetime], int]
     description: str
@@ -35,10 +43,10 @@ class Check:
     crontab: dict | None = None
 
 
-_CHECKS: dict[str, Check] = {}
+_JOBS: dict[str, Job] = {}
 
 
-def register_check(
+def register_job(
     name: str,
     func: Callable[[datetime], int],
     *,
@@ -52,19 +60,19 @@ def register_check(
     fields mean "every") gives the default schedule.
     """
     if (every is None) == (crontab is None):
-        raise ValueError(f"check {name!r}: give exactly one of every= and crontab=")
+        raise ValueError(f"job {name!r}: give exactly one of every= and crontab=")
     if every is not None and (every.total_seconds() < 1 or every.microseconds):
-        raise ValueError(f"check {name!r}: every= must be whole seconds, at least 1")
+        raise ValueError(f"job {name!r}: every= must be whole seconds, at least 1")
     if crontab is not None:
         unknown = set(crontab) - set(CRONTAB_FIELDS)
         if unknown:
-            raise ValueError(f"check {name!r}: unknown crontab fields {unknown}")
+            raise ValueError(f"job {name!r}: unknown crontab fields {unknown}")
         # Fail at start-up, not at the first beat tick, on a malformed field.
         celery_crontab(**crontab)
-    existing = _CHECKS.get(name)
+    existing = _JOBS.get(name)
     if existing is not None and existing.func is not func:
-        raise ValueError(f"check {name!r} is already registered")
-    _CHECKS[name] = Check(
+        raise ValueError(f"job {name!r} is already registered")
+    _JOBS[name] = Job(
         name=name,
         func=func,
         description=description,
@@ -73,21 +81,47 @@ def register_check(
     )
 
 
-# Checks run hourly or daily over the whole installation; the global task limit
+# The registry's names before the rename, for apps written against them in
+# parallel branches of this release; new code uses register_job.
+register_check = register_job
+
+
+# Jobs run hourly or daily over the whole installation; the global task limit
 # (two minutes) is meant for single deliveries and would cut a large run short.
-@shared_task(name=RUN_CHECK_TASK, soft_time_limit=600, time_limit=660)
-def run_check(name: str) -> int | None:
-    check = _CHECKS.get(name)
-    if check is None:
+@shared_task(name=RUN_JOB_TASK, soft_time_limit=600, time_limit=660)
+def run_job(name: str) -> int | None:
+    job = _JOBS.get(name)
+    if job is None:
         logger.error(
-            "periodic check %r is not registered by any installed app; "
+            "scheduled job %r is not registered by any installed app; "
             "disable or delete its schedule in the admin (定时任务)",
             name,
         )
         return None
-    count = check.func(timezone.now())
-    logger.info("periodic check %s done: %s", name, count)
+    count = job.func(timezone.now())
+    logger.info("scheduled job %s done: %s", name, count)
     return count
+
+
+def run_due_jobs(*, now: datetime | None = None) -> dict[str, int | None]:
+    """Run every registered interval job once now, in-process; their counts.
+
+    For a fresh start (``run_local``): beat fires an interval job only one
+    interval after it starts, so the demo inbox would stay empty for an hour.
+    Crontab jobs (the daily digest) keep their hour. A failing job is logged
+    and does not stop the others.
+    """
+    now = now or timezone.now()
+    counts: dict[str, int | None] = {}
+    for job in _JOBS.values():
+        if job.every is None:
+            continue
+        try:
+            counts[job.name] = job.func(now)
+        except Exception:
+            logger.exception("scheduled job %s failed at start", job.name)
+            counts[job.name] = None
+    return counts
 
 
 def _interval(every: timedelta, using: str) -> IntervalSchedule:
@@ -116,58 +150,90 @@ def _crontab(spec: dict, using: str) -> CrontabSchedule:
     return found or CrontabSchedule.objects.using(using).create(**fields)
 
 
-def _scheduled_check_names(rows: Iterable[str | None]) -> set[str]:
-    names = set()
-    for raw in rows:
-        try:
-            args = json.loads(raw or "[]")
-        except ValueError:
+def _job_name(raw: str | None) -> str | None:
+    try:
+        args = json.loads(raw or "[]")
+    except ValueError:
+        return None
+    if isinstance(args, list) and args and isinstance(args[0], str):
+        return args[0]
+    return None
+
+
+def _scheduled_job_names(rows: Iterable[str | None]) -> set[str]:
+    return {name for name in map(_job_name, rows) if name is not None}
+
+
+def rename_legacy_tasks(periodic_task_model, *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Move beat rows of ``run_check`` to ``run_job``; return how many moved.
+
+    A job that already has a ``run_job`` row keeps that one (the row the
+    administrator sees and may have edited) and its old row is deleted, so
+    the rename never leaves two schedules for one job. Used by the data
+    migration and by every sync, for rows written in between.
+    """
+    tasks = periodic_task_model.objects.using(using)
+    scheduled = _scheduled_job_names(
+        tasks.filter(task=RUN_JOB_TASK).values_list("args", flat=True)
+    )
+    moved = 0
+    for row in tasks.filter(task=LEGACY_RUN_CHECK_TASK).order_by("pk"):
+        name = _job_name(row.args)
+        if name in scheduled:
+            row.delete()
             continue
-        if isinstance(args, list) and args and isinstance(args[0], str):
-            names.add(args[0])
-    return names
+        row.task = RUN_JOB_TASK
+        row.save(update_fields=["task"])
+        if name is not None:
+            scheduled.add(name)
+        moved += 1
+    return moved
 
 
 def sync_periodic_tasks(*, using: str = DEFAULT_DB_ALIAS) -> int:
-    """Create the beat row of every registered check that has none; return how many.
+    """Create the beat row of every registered job that has none; return how many.
 
-    A check counts as scheduled when any ``run_check`` row names it, whatever
+    A job counts as scheduled when any ``run_job`` row names it, whatever
     its title, schedule or enabled flag: those belong to the administrator. A
-    deleted row comes back at the next sync; disabling is how to stop a check.
+    deleted row comes back at the next sync; disabling is how to stop a job.
     """
     created = 0
     with transaction.atomic(using=using):
+        rename_legacy_tasks(PeriodicTask, using=using)
         tasks = PeriodicTask.objects.using(using)
-        scheduled = _scheduled_check_names(
-            tasks.filter(task=RUN_CHECK_TASK).values_list("args", flat=True)
+        scheduled = _scheduled_job_names(
+            tasks.filter(task=RUN_JOB_TASK).values_list("args", flat=True)
         )
         taken = set(tasks.values_list("name", flat=True))
-        for check in _CHECKS.values():
-            if check.name in scheduled:
+        for job in _JOBS.values():
+            if job.name in scheduled:
                 continue
             # The title must be unique; an unrelated row may already hold it.
-            title = str(check.description)
+            title = str(job.description)
             if title in taken:
-                title = check.name
+                title = job.name
             schedule = (
-                {"interval": _interval(check.every, using)}
-                if check.every is not None
-                else {"crontab": _crontab(check.crontab, using)}
+                {"interval": _interval(job.every, using)}
+                if job.every is not None
+                else {"crontab": _crontab(job.crontab, using)}
             )
             task = PeriodicTask(
                 name=title,
-                task=RUN_CHECK_TASK,
-                args=json.dumps([check.name]),
+                task=RUN_JOB_TASK,
+                args=json.dumps([job.name]),
                 description=str(
-                    _("检查项 %(name)s,由系统创建。可修改时间或停用;删除后会自动重建。")
-                    % {"name": check.name}
+                    _(
+                        "定时任务 %(name)s，由系统创建。"
+                        "可修改时间或停用；删除后会自动重建。"
+                    )
+                    % {"name": job.name}
                 ),
                 **schedule,
             )
             task.save(using=using)
             taken.add(title)
             created += 1
-            logger.info("scheduled periodic check %s as %r", check.name, title)
+            logger.info("scheduled job %s as %r", job.name, title)
     return created
 
 

@@ -1,3 +1,5 @@
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Prefetch, QuerySet
 
 from .models import Channel, Delivery, DeliveryStatus, Notification
@@ -7,7 +9,9 @@ def inbox_deliveries(user):
     return (
         Delivery.objects.filter(person__user=user, channel=Channel.INBOX)
         .exclude(status=DeliveryStatus.SKIPPED)
-        .select_related("notification", "notification__topic")
+        .select_related("notification")
+        # One query per kind of subject, whatever the number of rows.
+        .prefetch_related("notification__about")
     )
 
 
@@ -15,9 +19,11 @@ def unread_count(user) -> int:
     return inbox_deliveries(user).filter(status=DeliveryStatus.SENT).count()
 
 
-def topic_notifications(topic) -> QuerySet[Notification]:
-    """A topic's notices with every delivery, for the clerk's delivery page."""
-    return Notification.objects.filter(topic=topic).prefetch_related(
+def notifications_about(record: models.Model) -> QuerySet[Notification]:
+    """The notices about one record with every delivery, for the delivery page."""
+    return Notification.objects.filter(
+        about_type=ContentType.objects.get_for_model(record), about_id=record.pk
+    ).prefetch_related(
         Prefetch(
             "deliveries",
             queryset=Delivery.objects.select_related(

@@ -11,5 +11,11 @@ urlpatterns = [
     path("<int:delivery_id>/ics/", views.ics, name="ics"),
     path("<int:notification_id>/print/", views.print_notice, name="print"),
     path("receipts/<int:delivery_id>/", views.record_receipt, name="receipt"),
+    path(
+        "about/<slug:label>/<int:pk>/",
+        views.subject_deliveries,
+        name="subject_deliveries",
+    ),
+    # The topic page links here by this name (issue 6 item 14).
     path("topic/<int:topic_id>/", views.topic_deliveries, name="topic_deliveries"),
 ]

@@ -1,10 +1,10 @@
-"""The inbox, notice preferences, and the clerk's view of a topic's deliveries."""
+"""The inbox, notice preferences, and the clerk's view of a subject's deliveries."""
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,9 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from committees import roles
-from committees.permissions import has_place_perm
-from committees.services import person_for_user
+from core.errors import NotVisible
 
 from . import services
 from .forms import PreferenceForm, ReceiptForm
@@ -28,7 +26,9 @@ from .models import (
     Notification,
     Preference,
 )
-from .selectors import inbox_deliveries, topic_notifications
+from .permissions import may_manage_subject
+from .selectors import inbox_deliveries, notifications_about
+from .subjects import Subject, subject_by_label, subject_of
 
 INBOX_PAGE_SIZE = 20
 
@@ -90,13 +90,12 @@ def preferences(request):
     person = getattr(request.user, "person", None)
     preference = (
         Preference.objects.filter(person=person).first() if person else None
-    ) or Preference(person=person)
+    ) or Preference()
     # Unticking every box posts no field at all: bind on the method, not the data.
     data = request.POST if request.method == "POST" else None
-    form = PreferenceForm(data, instance=preference)
+    form = PreferenceForm(data, initial=model_to_dict(preference))
     if request.method == "POST" and form.is_valid():
-        form.instance.person = person or person_for_user(request.user)
-        form.save()
+        services.preference_save(actor=request.user, **form.cleaned_data)
         messages.success(request, _("通知偏好已保存。"))
         return redirect("notifications:preferences")
     required_kinds = [kind.label for kind in Kind if kind in REQUIRED_KINDS]
@@ -107,55 +106,64 @@ def preferences(request):
     )
 
 
-# -- clerks: what happened to a topic's notices ---------------------------------
+# -- clerks: what happened to the notices about a record ------------------------
 
 
-def _managed_topic(user, topic_id: int):
-    """The topic, if the user runs topics at its place; 404 otherwise."""
-    # Looked up by name: topics imports notifications, never the reverse
-    # (ARCHITECTURE.md, dependency direction).
-    topic_model = apps.get_model("topics", "Topic")
-    topic = topic_model.objects.select_related("place").filter(pk=topic_id).first()
-    if topic is None or not has_place_perm(user, roles.RUN, topic.place_id):
-        raise Http404
-    return topic
+def _managed_subject(user, label: str, pk: int) -> tuple[Subject, object]:
+    """The registered record, if the user may manage its notices; 404 otherwise."""
+    subject = subject_by_label(label)
+    record = subject.get(pk) if subject else None
+    if record is None or not may_manage_subject(user, record):
+        raise NotVisible
+    return subject, record
 
 
 def _managed_notification(user, notification_id: int) -> Notification:
-    notification = (
-        Notification.objects.select_related("topic__place", "topic__body")
-        .filter(pk=notification_id, topic__isnull=False)
-        .first()
-    )
-    if notification is None or not has_place_perm(
-        user, roles.RUN, notification.topic.place_id
-    ):
-        raise Http404
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None or not may_manage_subject(user, notification.about):
+        raise NotVisible
     return notification
 
 
+def _deliveries_url(record) -> str:
+    subject = subject_of(record)
+    if subject is None:
+        return reverse("notifications:inbox")
+    return subject.deliveries_url(record)
+
+
 @login_required
-def topic_deliveries(request, topic_id: int):
-    topic = _managed_topic(request.user, topic_id)
-    notifications = list(topic_notifications(topic))
-    failed = 0
+def subject_deliveries(request, label: str, pk: int):
+    """Who was notified about a record, when, on which channel, who has read it."""
+    subject, record = _managed_subject(request.user, label, pk)
+    notifications = list(notifications_about(record))
+    failed = unknown = 0
     for notification in notifications:
         deliveries = notification.deliveries.all()
         failed += sum(1 for d in deliveries if d.status == DeliveryStatus.FAILED)
+        unknown += sum(1 for d in deliveries if d.status == DeliveryStatus.UNKNOWN)
         notification.paper_count = sum(
             1 for d in deliveries if d.channel == Channel.PAPER
         )
     return render(
         request,
-        "notifications/topic_deliveries.html",
+        "notifications/subject_deliveries.html",
         {
-            "topic": topic,
+            "record": record,
+            "record_url": subject.page_url(record),
             "notifications": notifications,
             "failed": failed,
+            "unknown": unknown,
             "status": DeliveryStatus,
             "paper": Channel.PAPER,
         },
     )
+
+
+@login_required
+def topic_deliveries(request, topic_id: int):
+    """The delivery page of a topic, at the address the topic page links to."""
+    return subject_deliveries(request, "topic", topic_id)
 
 
 @login_required
@@ -169,7 +177,11 @@ def print_notice(request, notification_id: int):
     return render(
         request,
         "notifications/print.html",
-        {"notification": notification, "deliveries": deliveries},
+        {
+            "notification": notification,
+            "deliveries": deliveries,
+            "back_url": _deliveries_url(notification.about),
+        },
     )
 
 
@@ -177,37 +189,34 @@ def print_notice(request, notification_id: int):
 @require_POST
 def record_receipt(request, delivery_id: int):
     delivery = (
-        Delivery.objects.select_related("notification__topic")
-        .filter(
-            pk=delivery_id, channel=Channel.PAPER, notification__topic__isnull=False
-        )
+        Delivery.objects.select_related("notification")
+        .filter(pk=delivery_id, channel=Channel.PAPER)
         .first()
     )
-    if delivery is None or not has_place_perm(
-        request.user, roles.RUN, delivery.notification.topic.place_id
+    if delivery is None or not may_manage_subject(
+        request.user, delivery.notification.about
     ):
         raise Http404
+    back = redirect(_deliveries_url(delivery.notification.about))
     form = ReceiptForm(request.POST)
-    if form.is_valid():
-        try:
-            services.receipt_record(
-                actor=request.user,
-                delivery_id=delivery.pk,
-                signed_by=form.cleaned_data["signed_by"],
-                signed_at=form.signed_at(),
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(
-                request,
-                _("回执已登记,签收人:%(name)s。")
-                % {"name": form.cleaned_data["signed_by"]},
-            )
-    else:
+    if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    return redirect(
-        "notifications:topic_deliveries", topic_id=delivery.notification.topic_id
-    )
+        return back
+    try:
+        services.receipt_record(
+            actor=request.user,
+            delivery_id=delivery.pk,
+            signed_by=form.cleaned_data["signed_by"],
+            signed_at=form.signed_at(),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("回执已登记，签收人：%(name)s。")
+            % {"name": form.cleaned_data["signed_by"]},
+        )
+    return back

@@ -14,7 +14,7 @@ class TopicsConfig(AppConfig):
         import topics.audit_jobs  # noqa: F401  (registers the audit checks)
         from core.audit import register_verbs
 
-        from . import checks, evidence
+        from . import deadlines, evidence, notices
         from .services import ACTIONS
 
         evidence.provide_step_one()
@@ -26,4 +26,5 @@ class TopicsConfig(AppConfig):
                 **{name: action.label for name, action in ACTIONS.items()},
             }
         )
-        checks.register()
+        deadlines.register()
+        notices.connect()

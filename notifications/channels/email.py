@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Notification
+from ..text import single_line
 
 
 class EmailError(Exception):
@@ -28,11 +29,12 @@ def message_id_header(value: object) -> str:
 
 
 def absolute_link(link: str) -> str:
-    """A page path as a full address, when the site's address is configured.
+    """A page path as a full address, from ``XST_SITE_URL``.
 
-    A path alone means nothing in a mail client or a text message.
+    A path alone means nothing in a mail client or a text message; ``make
+    run`` (run_local) sets http://127.0.0.1:8000, a deployment its own address.
     """
-    site = getattr(settings, "XST_SITE_URL", "")
+    site = settings.XST_SITE_URL
     return urljoin(site, link) if site and link.startswith("/") else link
 
 
@@ -72,7 +74,8 @@ def notification_email(
     if lines:
         body = body + "\n\n" + "\n".join(lines)
     message = EmailMessage(
-        subject=notification.subject,
+        # Rows written before subjects were cleaned may still hold a break.
+        subject=single_line(notification.subject),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
@@ -90,7 +93,8 @@ def digest_email(
     blocks = []
     for number, notification in enumerate(notifications, start=1):
         lines = [
-            f"{number}. 【{notification.get_kind_display()}】{notification.subject}",
+            f"{number}. 【{notification.get_kind_display()}】"
+            + single_line(notification.subject),
             notification.body,
             *notification_lines(notification),
         ]

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from ..models import Notification
+from ..text import single_line
 from .email import notification_lines
 
 logger = logging.getLogger(__name__)
@@ -115,12 +116,12 @@ def _clip(text: str) -> str:
 def notification_text(notification: Notification) -> str:
     facts = notification_lines(notification)
     # No 【】 around the subject: carriers reserve them for the sender's signature.
-    head = "\n".join([notification.subject, *facts])
+    head = "\n".join([single_line(notification.subject), *facts])
     return _clip(f"{head}\n{notification.body}")
 
 
 def digest_text(notifications: Sequence[Notification]) -> str:
-    subjects = ";".join(n.subject for n in notifications)
+    subjects = "；".join(single_line(n.subject) for n in notifications)
     return _clip(
         _("协商通:您有 %(count)d 条新通知:%(subjects)s")
         % {"count": len(notifications), "subjects": subjects}

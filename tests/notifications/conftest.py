@@ -4,15 +4,18 @@ The backends are named by dotted path in settings (SMS_BACKEND,
 EMAIL_BACKEND), so a Celery worker started as a subprocess can load them too.
 """
 
+import os
 import time
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
 from django.db import connection
 
 from notifications.channels.sms import SmsBackend, SmsError
 
 SMS_LOG_TABLE = "xst_test_sms_log"
+EMAIL_LOG_TABLE = "xst_test_email_log"
 
 
 class MemorySmsBackend(SmsBackend):
@@ -28,12 +31,14 @@ class FailingSmsBackend(SmsBackend):
 
 
 class TableSmsBackend(SmsBackend):
-    """A gateway whose log is written in the delivery's own transaction.
+    """A gateway that logs every message it accepts, as a real one would.
 
-    A worker killed between this write and the commit leaves no record, just
-    as the delivery row stays queued; counting rows per message id therefore
-    shows whether any delivery was committed as sent twice or never.
-    SMS_OPTIONS["delay"] slows each send so a test can kill a worker mid-batch.
+    The send runs outside any transaction (the claim is committed before it,
+    the outcome after), so each row is a message the gateway took: counting
+    rows per message id shows what the recipient's gateway saw.
+    SMS_OPTIONS["delay"] slows each send before it is handed over, and
+    SMS_OPTIONS["pause_after"] holds the worker after the handover and before
+    the outcome is recorded, so a test can kill it in either place.
     """
 
     def send(self, *, phone: str, text: str, message_id: str) -> None:
@@ -43,6 +48,26 @@ class TableSmsBackend(SmsBackend):
                 f"INSERT INTO {SMS_LOG_TABLE} (message_id, phone) VALUES (%s, %s)",
                 [message_id, phone],
             )
+        time.sleep(float(self.options.get("pause_after", 0)))
+
+
+class TableEmailBackend(BaseEmailBackend):
+    """An SMTP server that logs each message it accepts (worker tests).
+
+    XST_TEST_EMAIL_PAUSE_AFTER (seconds, from the environment of the worker)
+    holds the worker after the handover and before the outcome is recorded.
+    """
+
+    def send_messages(self, messages) -> int:
+        with connection.cursor() as cursor:
+            for message in messages:
+                cursor.execute(
+                    f"INSERT INTO {EMAIL_LOG_TABLE} (message_id, address) "
+                    "VALUES (%s, %s)",
+                    [message.extra_headers.get("Message-ID", ""), message.to[0]],
+                )
+        time.sleep(float(os.environ.get("XST_TEST_EMAIL_PAUSE_AFTER", "0")))
+        return len(messages)
 
 
 class CountingEmailBackend(LocmemEmailBackend):
@@ -71,3 +96,9 @@ def fast_retries(settings):
     """Retry immediately, so an in-process run goes through every attempt."""
     settings.XST_DELIVERY_RETRY_BASE = 0
     settings.XST_DELIVERY_MAX_ATTEMPTS = 3
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run the on-commit callbacks of what happens inside, as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -12,7 +12,6 @@ import icalendar
 import pytest
 from django.utils import timezone, translation
 
-from notifications import services
 from notifications.channels.sms import (
     HttpJsonSmsBackend,
     LoggingSmsBackend,
@@ -22,6 +21,7 @@ from notifications.channels.sms import (
 )
 from notifications.ics import notification_ics
 from notifications.models import Channel, Delivery, Kind, Notification
+from notifications.notify import notify
 from notifications.tasks import deliver_batch
 from tests.factories import PersonFactory
 
@@ -63,7 +63,7 @@ def test_meeting_email_carries_message_id_and_a_calendar_file(
         timezone.override(ZoneInfo("UTC")),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        notification = services.notify(
+        notification = notify(
             key="topic-7:session-1",
             kind=Kind.MEETING_NOTICE,
             recipients=[person],
@@ -97,7 +97,7 @@ def test_notice_without_a_meeting_has_no_attachment(
     django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(
+        notify(
             key="bulletin-1",
             kind=Kind.BULLETIN,
             recipients=[PersonFactory(email="a@example.cn")],
@@ -142,9 +142,7 @@ def test_one_batch_opens_one_mail_connection(settings, mailoutbox):
     settings.EMAIL_BACKEND = "tests.notifications.conftest.CountingEmailBackend"
     CountingEmailBackend.opened = 0
     people = PersonFactory.create_batch(5, email="a@example.cn")
-    services.notify(
-        key="k", kind=Kind.BULLETIN, recipients=people, subject="s", body="b"
-    )
+    notify(key="k", kind=Kind.BULLETIN, recipients=people, subject="s", body="b")
     ids = list(
         Delivery.objects.filter(channel=Channel.EMAIL).values_list("pk", flat=True)
     )

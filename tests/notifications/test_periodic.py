@@ -1,4 +1,4 @@
-"""The periodic-check registry, its beat schedules and the run_check task."""
+"""The scheduled-job registry, its beat schedules and the run_job task."""
 
 import json
 import logging
@@ -18,13 +18,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def registry(monkeypatch):
     """A copy of the registry, so the checks registered here do not leak."""
-    monkeypatch.setattr(periodic, "_CHECKS", dict(periodic._CHECKS))
+    monkeypatch.setattr(periodic, "_JOBS", dict(periodic._JOBS))
 
 
 def scheduled(name: str) -> list[PeriodicTask]:
     return list(
         PeriodicTask.objects.filter(
-            task=periodic.RUN_CHECK_TASK, args=json.dumps([name])
+            task=periodic.RUN_JOB_TASK, args=json.dumps([name])
         ).select_related("interval", "crontab")
     )
 
@@ -50,7 +50,7 @@ def test_every_installed_check_got_its_schedule_when_the_test_db_was_migrated():
 
 
 def test_registering_a_check_creates_its_periodic_task_on_migrate():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample",
         lambda now: 0,
         description="测试检查",
@@ -68,7 +68,7 @@ def test_registering_a_check_creates_its_periodic_task_on_migrate():
 
 
 def test_crontab_check_uses_the_site_time_zone():
-    periodic.register_check(
+    periodic.register_job(
         "tests.weekly",
         lambda now: 0,
         description="每周检查",
@@ -85,7 +85,7 @@ def test_crontab_check_uses_the_site_time_zone():
 
 
 def test_sync_twice_creates_nothing_the_second_time():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="测试检查", every=timedelta(hours=2)
     )
     assert periodic.sync_periodic_tasks() == 1
@@ -99,7 +99,7 @@ def test_sync_twice_creates_nothing_the_second_time():
 
 
 def test_an_administrators_edits_survive_the_next_sync():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="测试检查", every=timedelta(hours=1)
     )
     periodic.sync_periodic_tasks()
@@ -143,7 +143,7 @@ def test_a_title_taken_by_another_task_falls_back_to_the_check_name():
         task="somewhere.else",
         interval=IntervalSchedule.objects.create(every=3, period="hours"),
     )
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="测试检查", every=timedelta(hours=1)
     )
 
@@ -166,44 +166,44 @@ def test_a_title_taken_by_another_task_falls_back_to_the_check_name():
 )
 def test_a_malformed_schedule_is_refused_at_registration(schedule):
     with pytest.raises(ValueError):
-        periodic.register_check(
+        periodic.register_job(
             "tests.bad", lambda now: 0, description="坏的", **schedule
         )
-    assert "tests.bad" not in periodic._CHECKS
+    assert "tests.bad" not in periodic._JOBS
 
 
 def test_a_name_cannot_be_taken_by_a_second_function():
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", lambda now: 0, description="一", every=timedelta(hours=1)
     )
     with pytest.raises(ValueError, match="already registered"):
-        periodic.register_check(
+        periodic.register_job(
             "tests.sample", lambda now: 1, description="二", every=timedelta(hours=1)
         )
 
 
-def test_run_check_calls_the_registered_function_with_the_current_time():
+def test_run_job_calls_the_registered_function_with_the_current_time():
     calls = []
 
     def sample(now):
         calls.append(now)
         return 7
 
-    periodic.register_check(
+    periodic.register_job(
         "tests.sample", sample, description="测试检查", every=timedelta(hours=1)
     )
     moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
     with time_machine.travel(moment, tick=False):
-        result = periodic.run_check.delay("tests.sample")
+        result = periodic.run_job.delay("tests.sample")
 
     assert result.get() == 7
     assert calls == [moment]
 
 
-def test_run_check_of_an_unknown_name_logs_an_error_and_does_not_raise(caplog):
+def test_run_job_of_an_unknown_name_logs_an_error_and_does_not_raise(caplog):
     with caplog.at_level(logging.ERROR, logger="notifications.periodic"):
-        result = periodic.run_check.delay("tests.never_registered")
+        result = periodic.run_job.delay("tests.never_registered")
 
     assert result.successful()
     assert result.get() is None
@@ -211,3 +211,105 @@ def test_run_check_of_an_unknown_name_logs_an_error_and_does_not_raise(caplog):
     assert record.levelno == logging.ERROR
     assert "tests.never_registered" in record.getMessage()
     assert "not registered" in record.getMessage()
+
+
+# -- the rename run_check -> run_job -----------------------------------------
+
+
+def _legacy_row(name: str, title: str, **fields) -> PeriodicTask:
+    interval, _created = IntervalSchedule.objects.get_or_create(
+        every=1, period=IntervalSchedule.HOURS
+    )
+    return PeriodicTask.objects.create(
+        name=title,
+        task=periodic.LEGACY_RUN_CHECK_TASK,
+        args=json.dumps([name]),
+        interval=interval,
+        **fields,
+    )
+
+
+def test_a_legacy_run_check_row_is_moved_to_run_job_and_keeps_its_edits():
+    PeriodicTask.objects.filter(
+        task=periodic.RUN_JOB_TASK, args=json.dumps(["topics.step_reminders"])
+    ).delete()
+    legacy = _legacy_row("topics.step_reminders", "管理员改过的提醒", enabled=False)
+
+    periodic.sync_periodic_tasks()
+
+    [row] = scheduled("topics.step_reminders")
+    assert row.pk == legacy.pk
+    assert row.name == "管理员改过的提醒"
+    assert row.enabled is False
+    assert not PeriodicTask.objects.filter(task=periodic.LEGACY_RUN_CHECK_TASK)
+
+
+def test_a_job_with_both_rows_keeps_only_its_run_job_row():
+    [current] = scheduled("topics.step_escalations")
+    _legacy_row("topics.step_escalations", "旧的督办任务")
+
+    periodic.sync_periodic_tasks()
+    periodic.sync_periodic_tasks()
+
+    assert [row.pk for row in scheduled("topics.step_escalations")] == [current.pk]
+    assert not PeriodicTask.objects.filter(task=periodic.LEGACY_RUN_CHECK_TASK)
+
+
+def test_the_data_migration_moves_legacy_rows_without_duplicates():
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    migration = import_module(
+        "notifications.migrations.0002_notice_about_subject_and_sending_claim"
+    )
+    [kept] = scheduled("notifications.digest")
+    _legacy_row("notifications.digest", "旧汇总")
+    PeriodicTask.objects.filter(
+        task=periodic.RUN_JOB_TASK, args=json.dumps(["topics.step_reminders"])
+    ).delete()
+    moved = _legacy_row("topics.step_reminders", "旧提醒")
+
+    class Editor:
+        pass
+
+    editor = Editor()
+    editor.connection = connection
+    migration.rename_beat_tasks(apps, editor)
+
+    assert [row.pk for row in scheduled("notifications.digest")] == [kept.pk]
+    assert [row.pk for row in scheduled("topics.step_reminders")] == [moved.pk]
+    assert not PeriodicTask.objects.filter(task=periodic.LEGACY_RUN_CHECK_TASK)
+
+
+def test_run_due_jobs_runs_each_interval_job_once_and_skips_crontab_jobs(caplog):
+    calls = []
+    periodic._JOBS.clear()
+    periodic.register_job(
+        "tests.hourly",
+        lambda now: calls.append(now) or 3,
+        description="a",
+        every=timedelta(hours=1),
+    )
+    periodic.register_job(
+        "tests.daily",
+        lambda now: calls.append("daily") or 1,
+        description="b",
+        crontab={"hour": "18", "minute": "0"},
+    )
+
+    def broken(now):
+        raise RuntimeError("boom")
+
+    periodic.register_job(
+        "tests.broken", broken, description="c", every=timedelta(hours=1)
+    )
+    at = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+    with caplog.at_level(logging.ERROR, logger="notifications.periodic"):
+        counts = periodic.run_due_jobs(now=at)
+
+    assert counts == {"tests.hourly": 3, "tests.broken": None}
+    assert calls == [at]
+    assert "tests.broken failed" in caplog.text

@@ -8,13 +8,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from committees.models import Person, Role
+from core.errors import NotVisible
 from core.models import AuditEvent
-from notifications import services, tasks
+from notifications import delivery, services, tasks
 from notifications.models import (
     REQUIRED_KINDS,
     Channel,
@@ -25,6 +25,7 @@ from notifications.models import (
     Notification,
     Preference,
 )
+from notifications.notify import notify
 from tests.factories import (
     PersonFactory,
     TopicFactory,
@@ -41,7 +42,7 @@ S = DeliveryStatus
 def send(key="n1", kind=Kind.MEETING_NOTICE, **fields):
     fields.setdefault("subject", "关于村道修缮的协商会议通知")
     fields.setdefault("body", "请准时参加。")
-    return services.notify(key=key, kind=kind, **fields)
+    return notify(key=key, kind=kind, **fields)
 
 
 def table(notification):
@@ -202,7 +203,7 @@ def test_delivering_twice_sends_once(commit, mailoutbox):
         send(recipients=[person])
     email = Delivery.objects.get(channel=Channel.EMAIL)
 
-    assert services.delivery_attempt(email.pk) == S.SENT
+    assert delivery.delivery_attempt(email.pk) == S.SENT
     tasks.deliver_batch.delay([email.pk, email.pk])
 
     assert len(mailoutbox) == 1
@@ -221,7 +222,7 @@ def test_failing_sms_is_retried_then_failed_and_the_caller_is_not_broken(
     with commit(), transaction.atomic():
         topic.title = "已改标题"
         topic.save(update_fields=["title"])
-        send(recipients=[person], topic=topic)
+        send(recipients=[person], about=topic)
 
     topic.refresh_from_db()
     assert topic.title == "已改标题"
@@ -283,7 +284,7 @@ def test_broker_down_at_commit_keeps_rows_queued_for_the_sweep(
     assert email.status == S.QUEUED
     assert mailoutbox == []
 
-    assert services.requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 1
+    assert tasks.requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 1
     email.refresh_from_db()
     assert email.status == S.SENT
     assert len(mailoutbox) == 1
@@ -321,12 +322,12 @@ def test_requeue_stale_picks_only_lost_email_and_sms_deliveries(monkeypatch):
     published = []
     monkeypatch.setattr(tasks.deliver_batch, "delay", published.append)
 
-    assert services.requeue_stale(now=now) == 2
+    assert tasks.requeue_stale(now=now) == 2
     assert published == [[lost_email.pk, lost_retry.pk]]
     # Stamped as republished: the next sweep leaves them to the queue.
-    assert services.requeue_stale(now=now) == 0
+    assert tasks.requeue_stale(now=now) == 0
     # Six minutes on, all four not backing off count as lost.
-    assert services.requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 4
+    assert tasks.requeue_stale(now=timezone.now() + timedelta(minutes=6)) == 4
 
 
 def test_requeue_stale_publishes_in_batches(monkeypatch):
@@ -348,7 +349,7 @@ def test_requeue_stale_publishes_in_batches(monkeypatch):
     published = []
     monkeypatch.setattr(tasks.deliver_batch, "delay", published.append)
 
-    assert services.requeue_stale() == 450
+    assert tasks.requeue_stale() == 450
     assert [len(ids) for ids in published] == [200, 200, 50]
 
 
@@ -368,7 +369,7 @@ def test_routine_notices_are_held_and_sent_once_as_one_combined_message(
     assert held.count() == 4
     assert mailoutbox == [] and sms_sent == []
 
-    assert services.digest_send() == 2
+    assert delivery.digest_send() == 2
 
     assert len(mailoutbox) == 1
     digest = mailoutbox[0]
@@ -380,7 +381,7 @@ def test_routine_notices_are_held_and_sent_once_as_one_combined_message(
     assert Delivery.objects.filter(status=S.SENT, channel=Channel.EMAIL).count() == 2
     assert DeliveryAttempt.objects.filter(ok=True).count() == 4
 
-    assert services.digest_send() == 0
+    assert delivery.digest_send() == 0
     assert len(mailoutbox) == 1
 
 
@@ -394,15 +395,15 @@ def test_a_failed_digest_stays_held_until_the_last_attempt(
         send("r1", Kind.REMINDER, recipients=[person])
     sms = Delivery.objects.get(channel=Channel.SMS)
 
-    assert services.digest_send() == 0
+    assert delivery.digest_send() == 0
     sms.refresh_from_db()
     assert (sms.status, sms.attempts) == (S.HELD, 1)
     assert "网关返回 503" in sms.last_error
 
-    assert services.digest_send() == 0
+    assert delivery.digest_send() == 0
     sms.refresh_from_db()
     assert (sms.status, sms.attempts) == (S.FAILED, 2)
-    assert services.digest_send() == 0
+    assert delivery.digest_send() == 0
     assert sms.attempt_log.count() == 2
 
 
@@ -432,7 +433,7 @@ def test_mark_read_only_for_the_owner():
         (AnonymousUser(), inbox.pk),
         (owner.user, email.pk),
     ]:
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             services.delivery_mark_read(user=user, delivery_id=delivery_id)
 
     read = services.delivery_mark_read(user=owner.user, delivery_id=inbox.pk)
@@ -449,7 +450,7 @@ def test_mark_read_only_for_the_owner():
 def paper():
     """A printed notice for a villager of a topic's village."""
     topic = TopicFactory()
-    notification = send(recipients=[PersonFactory()], topic=topic)
+    notification = send(recipients=[PersonFactory()], about=topic)
     return notification.deliveries.get(channel=Channel.PAPER)
 
 
@@ -471,7 +472,7 @@ def _village_clerk(place):
     ],
 )
 def test_receipt_record_permission(who, allowed, paper):
-    village = paper.notification.topic.place
+    village = paper.notification.about.place
     actor = {
         "clerk_of_the_village": lambda: _village_clerk(village),
         "secretary_of_the_village": lambda: user_with_role(
@@ -513,6 +514,9 @@ def test_receipt_record_permission(who, allowed, paper):
 
 def test_receipt_without_topic_needs_staff():
     notification = send(key="general", recipients=[PersonFactory()])
+    Notification.objects.filter(pk=notification.pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
     paper = notification.deliveries.get(channel=Channel.PAPER)
     clerk = _village_clerk(VillageFactory())
 
@@ -537,7 +541,7 @@ def test_receipt_without_topic_needs_staff():
     ids=["empty", "blank", "too_long", "in_the_future"],
 )
 def test_receipt_validation(signed_by, signed_at, message, paper):
-    clerk = _village_clerk(paper.notification.topic.place)
+    clerk = _village_clerk(paper.notification.about.place)
     with pytest.raises(ValidationError, match=message):
         services.receipt_record(
             actor=clerk,
@@ -550,16 +554,16 @@ def test_receipt_validation(signed_by, signed_at, message, paper):
 
 
 def test_a_receipt_is_recorded_once(paper):
-    clerk = _village_clerk(paper.notification.topic.place)
+    clerk = _village_clerk(paper.notification.about.place)
     services.receipt_record(actor=clerk, delivery_id=paper.pk, signed_by="张三")
     with pytest.raises(ValidationError, match="已登记签收"):
         services.receipt_record(actor=clerk, delivery_id=paper.pk, signed_by="李四")
 
 
 def test_receipt_only_for_paper_deliveries(paper):
-    clerk = _village_clerk(paper.notification.topic.place)
+    clerk = _village_clerk(paper.notification.about.place)
     inbox = paper.notification.deliveries.get(channel=Channel.INBOX)
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         services.receipt_record(actor=clerk, delivery_id=inbox.pk, signed_by="张三")
 
 

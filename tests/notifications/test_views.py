@@ -34,15 +34,16 @@ pytestmark = pytest.mark.django_db
 
 INBOX = reverse("notifications:inbox")
 MEETING = datetime(2026, 4, 8, 1, 30, tzinfo=UTC)
+ISSUED = datetime(2026, 4, 1, 1, 0, tzinfo=UTC)
 
 
-def notice(*, subject: str = "通知", topic=None, **fields) -> Notification:
+def notice(*, subject: str = "通知", about=None, **fields) -> Notification:
     fields.setdefault("kind", Kind.MATERIAL)
     return Notification.objects.create(
         key=f"test:{Notification.objects.count()}:{subject}",
         subject=subject,
         body=f"{subject}的正文",
-        topic=topic,
+        about=about,
         **fields,
     )
 
@@ -169,11 +170,11 @@ def test_the_inbox_takes_as_many_queries_for_30_deliveries_as_for_3(client, alic
         return len(captured)
 
     for n in range(3):
-        inbox_item(alice, f"通知{n}", topic=TopicFactory(), event_start=MEETING)
+        inbox_item(alice, f"通知{n}", about=TopicFactory(), event_start=MEETING)
     client.get(INBOX)
     few = queries()
     for n in range(27):
-        inbox_item(alice, f"更多{n}", topic=TopicFactory(), event_start=MEETING)
+        inbox_item(alice, f"更多{n}", about=TopicFactory(), event_start=MEETING)
 
     assert queries() == few
 
@@ -276,8 +277,9 @@ def meeting(village):
     topic = TopicFactory(place=village)
     notification = notice(
         subject="关于召开村民议事会的通知",
-        topic=topic,
+        about=topic,
         kind=Kind.MEETING_NOTICE,
+        created_at=ISSUED,
         event_start=MEETING,
         location="村委会会议室",
     )

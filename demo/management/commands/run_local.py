@@ -4,6 +4,11 @@ With a broker configured (REDIS_URL or CELERY_BROKER_URL) this starts a Celery
 worker and celery beat beside the development server. Without one, tasks run
 in-process and celery beat runs the scheduled jobs itself (eager mode), so no
 Redis is needed.
+
+Before serving, the interval jobs (step reminders, escalations, the sweep)
+run once: beat would fire them only one interval after it starts, and the
+demo inbox would stay empty for an hour. Links in email and SMS point at this
+server (``XST_SITE_URL`` defaults to http://<addrport>).
 """
 
 import os
@@ -16,6 +21,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from notifications.periodic import run_due_jobs
+
+
+def site_url(addrport: str) -> str:
+    """The address links in messages use: the setting, else this server."""
+    if settings.XST_SITE_URL:
+        return settings.XST_SITE_URL
+    host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+    return f"http://{host}"
+
 
 class Command(BaseCommand):
     help = "开发服务器 + 定时任务(有消息队列时另启 worker)"
@@ -27,6 +42,11 @@ class Command(BaseCommand):
         celery = str(Path(sys.executable).with_name("celery"))
         base = [celery, "-A", "config"]
         children = []
+        settings.XST_SITE_URL = site_url(addrport)
+        env = {**os.environ, "XST_SITE_URL": settings.XST_SITE_URL}
+        self.stdout.write(f"邮件和短信中的链接：{settings.XST_SITE_URL}")
+        for name, count in run_due_jobs().items():
+            self.stdout.write(f"启动时运行定时任务 {name}：{count}")
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(
                 "后台任务:进程内执行;定时任务由 celery beat 在进程内执行。"
@@ -35,13 +55,14 @@ class Command(BaseCommand):
             self.stdout.write("后台任务:celery worker + celery beat(消息队列已配置)。")
             children.append(
                 subprocess.Popen(
-                    [*base, "worker", "--loglevel=INFO", "--concurrency=2"]
+                    [*base, "worker", "--loglevel=INFO", "--concurrency=2"],
+                    env=env,
                 )
             )
         children.append(
             subprocess.Popen(
                 [*base, "beat", "--loglevel=INFO", "--pidfile="],
-                env={**os.environ},
+                env=env,
             )
         )
         try:

@@ -11,11 +11,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm
 
-from committees.models import Role
+from committees.models import Place, PlaceKind, Role
+from notifications import reminders
 from notifications.models import Kind, Notification
-from notifications.periodic import run_check
-from tests.factories import TopicFactory, UserFactory, VillageFactory, user_with_role
-from topics import checks
+from notifications.periodic import run_job
+from tests.factories import (
+    TopicFactory,
+    UserFactory,
+    VillageFactory,
+    user_with_role,
+)
+from topics import deadlines
 from topics.models import StepLimit, Topic
 from topics.services import topic_transition
 from topics.states import State
@@ -53,19 +59,21 @@ def act(at: datetime, actor, topic: Topic, action: str, reason: str = "") -> Top
 
 def run(name: str, at: datetime) -> int:
     with time_machine.travel(at, tick=False):
-        return run_check.delay(name).get()
+        return run_job.delay(name).get()
 
 
 def remind(at: datetime) -> int:
-    return run(checks.REMINDER_CHECK, at)
+    return run(deadlines.REMINDER_JOB, at)
 
 
 def escalate(at: datetime) -> int:
-    return run(checks.ESCALATION_CHECK, at)
+    return run(deadlines.ESCALATION_JOB, at)
 
 
 def notices(kind: str, topic: Topic) -> list[Notification]:
-    return list(Notification.objects.filter(kind=kind, topic=topic).order_by("pk"))
+    return list(
+        Notification.objects.filter(kind=kind, about_id=topic.pk).order_by("pk")
+    )
 
 
 def recipients(notification: Notification) -> set[int]:
@@ -89,7 +97,7 @@ def test_entering_preparing_sets_the_step_deadline_from_the_default(village, peo
     assert topic.step_due_at == T0 + timedelta(days=20)
 
 
-def test_the_clerk_is_reminded_once_within_the_window_and_not_before(village, people):
+def test_who_runs_the_place_is_reminded_once_within_the_window(village, people):
     topic = preparing_topic(village, people)
     window_opens = T0 + timedelta(days=20 - 3)
 
@@ -101,7 +109,14 @@ def test_the_clerk_is_reminded_once_within_the_window_and_not_before(village, pe
     assert remind(window_opens + timedelta(days=2)) == 0
 
     [reminder] = notices(Kind.REMINDER, topic)
-    assert recipients(reminder) == {people["clerk"].pk}
+    # Who runs topics at the village (run_topics, the committees gate): its
+    # clerk and its secretary; nobody of the other village or the township.
+    assert recipients(reminder) == {
+        people["clerk"].pk,
+        people["village_secretary"].pk,
+    }
+    assert reminder.about == topic
+    assert reminder.link == f"/topics/{topic.pk}/"
     assert topic.title in reminder.subject
     assert "协商准备" in reminder.subject
 
@@ -150,15 +165,23 @@ def test_after_the_deadline_the_secretaries_are_told_exactly_once(village, peopl
     assert notices(Kind.REMINDER, topic) == []
 
 
-def test_an_overdue_township_topic_goes_to_the_township_secretary_once(people):
+def test_an_overdue_township_topic_goes_to_its_secretary_and_deputy_once(people):
+    """Issue 6.1: a township's parent is its county; never escalate there."""
     township = people["township_secretary"].role_grants.get().place
+    county = Place.objects.create(kind=PlaceKind.COUNTY, name="某县", code="county")
+    township.parent = county
+    township.save(update_fields=["parent"])
+    deputy = user_with_role(Role.TOWNSHIP_DEPUTY, township)
+    assign_perm("committees.revise_topics", UserFactory(), county)
+    user_with_role(Role.TOWNSHIP_CLERK, township)
     topic = TopicFactory(place=township, state=State.SUBMITTED)
     act(T0, people["township_secretary"], topic, "approve")
 
     assert escalate(T0 + timedelta(days=21)) == 1
+    assert escalate(T0 + timedelta(days=22)) == 0
 
     [escalation] = notices(Kind.ESCALATION, topic)
-    assert recipients(escalation) == {people["township_secretary"].pk}
+    assert recipients(escalation) == {people["township_secretary"].pk, deputy.pk}
 
 
 def test_a_topic_that_moved_on_is_not_watched_for_its_old_state(village, people):
@@ -169,7 +192,7 @@ def test_a_topic_that_moved_on_is_not_watched_for_its_old_state(village, people)
     assert remind(T0 + timedelta(days=6)) == 0
     assert escalate(T0 + timedelta(days=8)) == 0
 
-    assert Notification.objects.filter(topic=topic).count() == 0
+    assert Notification.objects.filter(about_id=topic.pk).count() == 0
 
 
 def test_a_withdrawn_topic_is_neither_reminded_nor_escalated(village, people):
@@ -237,33 +260,61 @@ def test_re_entering_a_state_allows_a_new_reminder(village, people):
     assert first.key != second.key
 
 
-def test_nobody_to_tell_sends_nothing_and_the_next_run_tries_again(village, caplog):
+def test_nobody_to_tell_is_recorded_once_and_the_administrators_are_told(
+    village, caplog
+):
+    """Issue 6.1: no silent hourly retry; the administrators can assign the role."""
     approver = user_with_role(Role.VILLAGE_SECRETARY, village)
     topic = preparing_topic(village, {"village_secretary": approver})
-    late = T0 + timedelta(days=21)
+    approver.is_active = False
+    approver.save(update_fields=["is_active"])
+    admin = user_with_role(Role.ADMINISTRATOR, village.parent)
+    user_with_role(Role.ADMINISTRATOR, VillageFactory().parent)
 
-    with caplog.at_level(logging.WARNING, logger="topics.checks"):
+    with caplog.at_level(logging.WARNING, logger="notifications.reminders"):
         assert remind(T0 + timedelta(days=18)) == 0
     assert "no recipient" in caplog.text
     assert notices(Kind.REMINDER, topic) == []
+    [record] = notices(Kind.NO_RECIPIENT, topic)
+    assert recipients(record) == {admin.pk}
+    assert topic.title in record.subject
+    assert "找不到接收人" in record.body
 
-    clerk = user_with_role(Role.VILLAGE_CLERK, village)
-    assert remind(T0 + timedelta(days=18, hours=1)) == 1
-    assert recipients(notices(Kind.REMINDER, topic)[0]) == {clerk.pk}
-    assert escalate(late) == 1
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="notifications.reminders"):
+        assert remind(T0 + timedelta(days=18, hours=1)) == 0
+        assert remind(T0 + timedelta(days=19)) == 0
+    assert "no recipient" not in caplog.text
+    assert len(notices(Kind.NO_RECIPIENT, topic)) == 1
+
+
+def test_nobody_to_tell_and_no_administrator_is_still_recorded_once(village, caplog):
+    topic = TopicFactory(
+        place=village,
+        state=State.PREPARING,
+        state_changed_at=T0,
+        step_due_at=T0 + timedelta(days=1),
+    )
+
+    with caplog.at_level(logging.WARNING, logger="notifications.reminders"):
+        assert escalate(T0 + timedelta(days=2)) == 0
+        assert escalate(T0 + timedelta(days=3)) == 0
+    assert caplog.text.count("no recipient") == 1
+    [record] = notices(Kind.NO_RECIPIENT, topic)
+    assert record.deliveries.count() == 0
 
 
 def test_one_failing_notice_does_not_stop_the_others(village, people, caplog):
     first = preparing_topic(village, people)
     second = preparing_topic(village, people, at=T0 + timedelta(minutes=5))
-    real_notify = checks.notify
+    real_notify = reminders.notify
 
     def flaky(**kwargs):
-        if kwargs["topic"].pk == first.pk:
+        if kwargs["about"].pk == first.pk:
             raise RuntimeError("mail server on fire")
         return real_notify(**kwargs)
 
-    with mock.patch.object(checks, "notify", side_effect=flaky):
+    with mock.patch.object(reminders, "notify", side_effect=flaky):
         assert remind(T0 + timedelta(days=18)) == 1
 
     assert notices(Kind.REMINDER, first) == []
@@ -278,10 +329,10 @@ def test_running_out_of_time_stops_the_run_instead_of_skipping_on(village, peopl
     second = preparing_topic(village, people, at=T0 + timedelta(minutes=5))
 
     with (
-        mock.patch.object(checks, "notify", side_effect=SoftTimeLimitExceeded),
+        mock.patch.object(reminders, "notify", side_effect=SoftTimeLimitExceeded),
         pytest.raises(SoftTimeLimitExceeded),
     ):
-        checks.send_step_reminders(T0 + timedelta(days=18))
+        deadlines.send_step_reminders(T0 + timedelta(days=18))
 
     assert notices(Kind.REMINDER, first) == notices(Kind.REMINDER, second) == []
     assert remind(T0 + timedelta(days=18, hours=1)) == 2
@@ -306,9 +357,9 @@ def test_a_run_reads_in_a_constant_number_of_queries(village, people, check):
     now = T0 + timedelta(days=10)
     due = now + timedelta(hours=5) if check == "reminders" else now - timedelta(hours=5)
     func = (
-        checks.send_step_reminders
+        deadlines.send_step_reminders
         if check == "reminders"
-        else checks.send_step_escalations
+        else deadlines.send_step_escalations
     )
 
     def queries_for(topics_per_village: int) -> int:
@@ -317,7 +368,7 @@ def test_a_run_reads_in_a_constant_number_of_queries(village, people, check):
             _due_topics(topics_per_village, place, State.PREPARING, due)
             _due_topics(topics_per_village, place, State.SUBMITTED, due)
         with (
-            mock.patch.object(checks, "notify") as notify,
+            mock.patch.object(reminders, "notify") as notify,
             CaptureQueriesContext(connection) as captured,
         ):
             func(now)
