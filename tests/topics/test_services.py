@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 
 from committees.models import Body, BodyKind, Role
+from core.errors import NotVisible
 from core.models import AuditEvent
 from tests.factories import (
     BodyFactory,
@@ -203,7 +203,7 @@ def test_create_refuses_the_body_of_another_place(village, clerk):
             **village_fields(village, body=BodyFactory(place=other)),
         )
     assert refused.value.message_dict["body"] == [
-        "实施主体必须是本级的党组织或政府(村委会)。"
+        "实施主体必须是本级的党组织或政府（村委会）。"
     ]
     assert counts() == before
 
@@ -350,7 +350,7 @@ def test_a_clerk_of_another_village_gets_404_on_edit(draft):
     stranger = user_with_role(
         Role.VILLAGE_CLERK, VillageFactory(parent=draft.place.parent)
     )
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_update(actor=stranger, topic=draft, title="改个标题")
 
 
@@ -412,12 +412,12 @@ def test_reason_of_exactly_the_limit_is_kept_stripped(village, secretary):
 def test_unknown_action_is_not_found(village, secretary):
     """Only the procedure's actions exist; anything else is a 404."""
     topic = TopicFactory(place=village, body=BodyFactory(place=village))
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_transition(actor=secretary, topic_id=topic.pk, action="delete")
 
 
 def test_missing_topic_is_not_found(secretary):
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_transition(actor=secretary, topic_id=987654, action="submit")
 
 
@@ -430,7 +430,7 @@ def test_submitting_an_incomplete_draft_names_what_is_missing(village, clerk):
     )
     with pytest.raises(TransitionRefused) as refused:
         topic_transition(actor=clerk, topic_id=topic.pk, action="submit")
-    assert refused.value.message == "还缺少:议题内容、协商形式"
+    assert refused.value.message == "还缺少：议题内容、协商形式"
     assert refused.value.conflict is False
     assert state_in_db(topic) == State.DRAFT
 

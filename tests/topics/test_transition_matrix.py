@@ -13,11 +13,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 from django.test import override_settings
 
 from committees.models import Body, Place, Role
 from committees.services import role_grant
+from core.errors import NotVisible
 from core.models import AuditEvent
 from tests.factories import (
     BodyFactory,
@@ -283,7 +283,7 @@ def test_transition_matrix(level, role, state, action, world, monkeypatch, caplo
     caplog.set_level(logging.WARNING, logger="xst.security")
 
     if want == NOT_FOUND:
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             topic_transition(
                 actor=actor, topic_id=topic.pk, action=action, reason=_reason(action)
             )
@@ -335,7 +335,7 @@ def test_role_on_another_place_gives_nothing(
     topic = _topic(level, state, world)
     _evidence_absent(monkeypatch, GATED.get(action))
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_transition(
             actor=actor, topic_id=topic.pk, action=action, reason=_reason(action)
         )
@@ -383,7 +383,7 @@ def test_steps_two_to_five_cannot_be_left_without_evidence(
 
     error = refused.value
     assert error.conflict is False
-    assert error.message.startswith("还缺少:")
+    assert error.message.startswith("还缺少：")
     for word in MISSING_WORDS[step]:
         assert word in error.message
     assert [r.code for r in error.missing] == [
@@ -405,5 +405,5 @@ def test_one_missing_requirement_is_named_alone(world, monkeypatch):
     with pytest.raises(TransitionRefused) as refused:
         topic_transition(actor=actor, topic_id=topic.pk, action="start_consultation")
 
-    assert refused.value.message == "还缺少:议题资料"
+    assert refused.value.message == "还缺少：议题资料"
     assert [r.code for r in refused.value.missing] == ["prepare.materials"]
