@@ -89,15 +89,20 @@ def _latest_transition():
     )
 
 
+def waiting_place_ids(user) -> set[int]:
+    """Where the user drafts or may return topics but does not approve them."""
+    return (
+        places_with_perm(user, roles.DRAFT) | places_with_perm(user, roles.REVISE)
+    ) - places_with_perm(user, roles.APPROVE)
+
+
 def submitted_waiting(user) -> QuerySet[Topic]:
     """Submitted topics waiting for someone else's approval, oldest first.
 
     For drafters and deputies (who may return a topic) at the places where they
     do not approve themselves: approvers see these under "待我审批".
     """
-    places = (
-        places_with_perm(user, roles.DRAFT) | places_with_perm(user, roles.REVISE)
-    ) - places_with_perm(user, roles.APPROVE)
+    places = waiting_place_ids(user)
     return (
         visible_topics(user)
         .filter(state=State.SUBMITTED, place_id__in=places)
@@ -176,8 +181,8 @@ def overdue_topics(user, now=None) -> QuerySet[Topic]:
 def village_summary(user, now=None) -> QuerySet[Place]:
     """Per village of the user's townships, in columns that do not overlap.
 
-    ``active_count`` counts topics in steps 2-5 (进行中), apart from drafts and
-    submitted topics (待审批); ``overdue_count`` is a flag over all active
+    ``active_count`` counts topics in steps 2-5 (the 进行中 column), apart from
+    drafts and submitted topics (the 待审批 column); ``overdue_count`` is a flag over all active
     topics, shown beside them.
     """
     now = now or timezone.now()

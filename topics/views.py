@@ -67,7 +67,7 @@ def dashboard(request):
         context["drafts"] = _section(selectors.drafts_in_work(user))
         context["rejected"] = _section(selectors.recently_rejected(user, now))
         context["rejected_days"] = selectors.RECENTLY_REJECTED_DAYS
-    if held & {roles.DRAFT, roles.REVISE}:
+    if selectors.waiting_place_ids(user):
         context["waiting"] = _section(selectors.submitted_waiting(user))
     if roles.RUN in held:
         running = _section(selectors.topics_in_progress(user))
