@@ -273,8 +273,12 @@ class TopicForm(Form):
         level = LEVEL_OF_PLACE.get(place.kind) if place is not None else None
         if level is None:
             return
-        self.fields["category"].choices = [EMPTY_CHOICE, *categories_for(level)]
-        self.fields["forms"].choices = forms_for(level)
+        label = Level(level).label
+        self.fields["category"].choices = [
+            EMPTY_CHOICE,
+            (label, categories_for(level)),
+        ]
+        self.fields["forms"].choices = [(label, forms_for(level))]
 
     @staticmethod
     def _initial_from(topic: Topic) -> dict:

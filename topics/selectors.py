@@ -181,9 +181,9 @@ def overdue_topics(user, now=None) -> QuerySet[Topic]:
 def village_summary(user, now=None) -> QuerySet[Place]:
     """Per village of the user's townships, in columns that do not overlap.
 
-    ``active_count`` counts topics in steps 2-5 (the 进行中 column), apart from
-    drafts and submitted topics (the 待审批 column); ``overdue_count`` is a flag over all active
-    topics, shown beside them.
+    ``active_count`` counts topics in steps 2-5 (the 进行中 column), apart
+    from drafts and submitted topics (the 待审批 column); ``overdue_count`` is
+    a flag over all active topics, shown beside them.
     """
     now = now or timezone.now()
     townships = places_with_perm(user, roles.VIEW_VILLAGES)
