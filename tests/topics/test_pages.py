@@ -347,3 +347,10 @@ def test_the_dashboard_and_topic_page_read_with_full_width_colons(client, villag
     assert "本步骤期限:" not in detail
     dashboard = page_of(client, clerk, reverse("dashboard"))
     assert "还缺少：" in dashboard and "还缺少:" not in dashboard
+
+
+def test_a_bad_filter_says_so_in_the_projects_words(client, village):
+    clerk = user_with_role(Role.VILLAGE_CLERK, village)
+    html = page_of(client, clerk, reverse("topics:list") + "?state=bogus&place=999999")
+    assert html.count("所选的筛选条件无效，请重新选择。") == 2
+    assert "选择一个有效的选项" not in html
