@@ -1,7 +1,5 @@
 """The topic forms. They collect input; the services decide validity."""
 
-from datetime import date
-
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.forms import (
     BooleanField,
@@ -17,7 +15,6 @@ from django.forms import (
     Textarea,
     TypedChoiceField,
 )
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from committees.models import Body, Place
@@ -109,19 +106,6 @@ def _messages(label, **extra) -> dict:
         % {"label": label},
         **extra,
     }
-
-
-# Planned dates before this, or more than this many years ahead, are typos.
-EARLIEST_PLANNED = date(2000, 1, 1)
-PLANNED_YEARS_AHEAD = 10
-
-
-def _latest_planned() -> date:
-    today = timezone.localdate()
-    try:
-        return today.replace(year=today.year + PLANNED_YEARS_AHEAD)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + PLANNED_YEARS_AHEAD, day=28)
 
 
 def _date_widget():
@@ -245,8 +229,8 @@ class TopicForm(Form):
         for name in ("planned_start", "planned_end"):
             self.fields[name].widget.attrs.update(
                 {
-                    "min": EARLIEST_PLANNED.isoformat(),
-                    "max": _latest_planned().isoformat(),
+                    "min": services.EARLIEST_PLANNED.isoformat(),
+                    "max": services.latest_planned().isoformat(),
                 }
             )
 
@@ -299,18 +283,10 @@ class TopicForm(Form):
         if place and body and body.place_id != place.pk:
             self.add_error("body", _("请选择所选地方的实施主体。"))
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
-        latest = _latest_planned()
         for name in ("planned_start", "planned_end"):
-            value = cleaned.get(name)
-            if value and not EARLIEST_PLANNED <= value <= latest:
-                self.add_error(
-                    name,
-                    _("日期须在 %(earliest)s 至 %(latest)s 之间。")
-                    % {
-                        "earliest": EARLIEST_PLANNED.isoformat(),
-                        "latest": latest.isoformat(),
-                    },
-                )
+            message = services.planned_date_error(cleaned.get(name))
+            if message:
+                self.add_error(name, message)
                 start = end = None
         if start and end and end < start:
             self.add_error("planned_end", _("计划完成日期不能早于计划协商日期。"))

@@ -6,6 +6,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition
@@ -13,7 +14,7 @@ from django_fsm import ConcurrentTransition
 from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
 from core.errors import Conflict, NotVisible
-from core.validators import no_control_chars
+from core.validators import no_control_chars, single_line
 
 from . import permissions as perm
 from .actions import ACTIONS, Refused
@@ -60,12 +61,56 @@ class TransitionRefused(Conflict):
 STALE_MESSAGE = gettext_lazy("该议题刚被他人处理，请刷新后查看最新状态。")
 
 
+# Planned dates outside this window are typos (0001-01-01, 9999-12-31).
+EARLIEST_PLANNED = date(2000, 1, 1)
+PLANNED_YEARS_AHEAD = 10
+
+
+def latest_planned() -> date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + PLANNED_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + PLANNED_YEARS_AHEAD, day=28)
+
+
+def planned_date_error(value: date | None) -> str:
+    """The message for a planned date outside the sane window, or ""."""
+    latest = latest_planned()
+    if value is None or EARLIEST_PLANNED <= value <= latest:
+        return ""
+    return _("日期须在 %(earliest)s 至 %(latest)s 之间。") % {
+        "earliest": EARLIEST_PLANNED.isoformat(),
+        "latest": latest.isoformat(),
+    }
+
+
+_TEXT_RULES = (
+    ("title", single_line),
+    ("proposer", single_line),
+    ("description", no_control_chars),
+)
+
+
 def _validate(topic: Topic) -> None:
-    """Field rules beyond the model's: catalogue and forms fit the level."""
+    """Field rules beyond the model's: clean text, sane dates, the level's catalogue.
+
+    The form checks the same text and dates first; these hold for every caller
+    (a command, the demo loader, a later app).
+    """
     errors: dict[str, list[str]] = {}
     level = LEVEL_OF_PLACE.get(topic.place.kind)
     if level is None:
         raise ValidationError({"place": _("议题只能属于镇或村。")})
+    for name, rule in _TEXT_RULES:
+        try:
+            rule(getattr(topic, name))
+        except ValidationError as invalid:
+            errors.setdefault(name, []).extend(invalid.messages)
+    for name in ("planned_start", "planned_end"):
+        message = planned_date_error(getattr(topic, name))
+        if message:
+            errors.setdefault(name, []).append(message)
     # A missing body is reported by full_clean() below.
     if topic.body_id is not None and (
         topic.body.place_id != topic.place_id

@@ -600,3 +600,34 @@ def test_returning_for_revision_clears_the_deadline(submitted, secretary):
     saved = Topic.objects.get(pk=submitted.pk)
     assert (saved.state, saved.step_due_at) == (State.DRAFT, None)
     assert saved.state_changed_at == MOMENT
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("title", "第一行\r\nBcc: x@example.com", "此处只能填写一行文字"),
+        ("proposer", "张三\n李四", "此处只能填写一行文字"),
+        ("description", "内容\x00", "不可见的控制字符"),
+        ("planned_start", datetime.date(1, 1, 1), "日期须在 2000-01-01 至"),
+        ("planned_end", datetime.date(9999, 12, 31), "日期须在 2000-01-01 至"),
+    ],
+)
+def test_the_service_refuses_bad_text_and_dates_from_any_caller(field, value, message):
+    """Not only the form: a command or another app gets the same refusal."""
+    village = VillageFactory()
+    clerk = user_with_role(Role.VILLAGE_CLERK, village)
+    body = BodyFactory(place=village)
+    fields = {
+        "title": "标题",
+        "description": "内容",
+        "category": "v2",
+        "tag": "livelihood",
+        "forms": ["v_meeting"],
+        "source": "residents",
+        "proposer": "村民",
+        field: value,
+    }
+    with pytest.raises(ValidationError) as refused:
+        topic_create(actor=clerk, place=village, body=body, **fields)
+    assert message in refused.value.message_dict[field][0]
+    assert not Topic.objects.exists()
