@@ -28,6 +28,7 @@ from tests.factories import (
     per_topic,
 )
 from topics import evidence
+from topics.actions import available
 from topics.models import Topic
 from topics.services import ACTIONS, TransitionRefused, topic_transition
 from topics.states import State, Step
@@ -407,3 +408,29 @@ def test_one_missing_requirement_is_named_alone(world, monkeypatch):
 
     assert refused.value.message == "还缺少：议题资料"
     assert [r.code for r in refused.value.missing] == ["prepare.materials"]
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_page_offers_exactly_the_actions_the_service_allows(
+    level, role, state, world
+):
+    """One gate: the topic page's buttons are the matrix's allowed moves.
+
+    An action refused only for missing evidence is offered disabled, with what
+    is missing; one refused for role or state is not offered at all.
+    """
+    actor = world.actors[level, role]
+    topic = _topic(level, state, world)
+    offered = {a.name: v for a, v in available(actor, topic)}
+    allowed = {
+        action
+        for action in ACTION_NAMES
+        if expected_outcome(level, role, state, action)
+        not in (NOT_FOUND, DENIED, CONFLICT)
+    }
+    assert set(offered) == allowed
+    for name, verdict in offered.items():
+        assert verdict.allowed is (name not in GATED), name
+        assert bool(verdict.missing) is (name in GATED)
