@@ -27,6 +27,7 @@ from .forms import TopicForm, TransitionForm
 from .models import Topic
 from .pages import step_links
 from .states import STEP_OF_STATE, State, Step
+from .templatetags.topics_nav import sees_topics
 
 PAGE_SIZE = 25
 DASHBOARD_LIMIT = 20
@@ -87,6 +88,9 @@ def dashboard(request):
 
 @login_required
 def topic_list(request):
+    if not sees_topics(request.user):
+        # Residents and members: no empty list with draft filters.
+        return render(request, "topics/list.html", {"guest": True})
     filterset = TopicFilter(
         request.GET or None,
         queryset=selectors.topic_list(request.user),

@@ -354,3 +354,11 @@ def test_a_bad_filter_says_so_in_the_projects_words(client, village):
     html = page_of(client, clerk, reverse("topics:list") + "?state=bogus&place=999999")
     assert html.count("所选的筛选条件无效，请重新选择。") == 2
     assert "选择一个有效的选项" not in html
+
+
+@pytest.mark.parametrize("role", [Role.RESIDENT, Role.MEMBER])
+def test_residents_and_members_get_no_topic_filters(client, village, role):
+    TopicFactory(place=village, state=State.DRAFT)
+    html = page_of(client, user_with_role(role, village), reverse("topics:list"))
+    assert 'id="guest"' in html
+    assert 'name="state"' not in html
