@@ -251,11 +251,13 @@ def _detail_response(
     # gate both read it.
     lacking = evidence.missing_many([topic])[topic.pk] if topic.step else []
     ended = _ended_by(topic, history)
+    missing = _missing_items(topic, lacking)
     context = {
         "topic": topic,
         "form_labels": [Form(f).label for f in topic.forms if f in Form.values],
         "steps": _progress(topic, history),
-        "missing": _missing_items(topic, lacking),
+        "missing": missing,
+        "missing_offline": any(not item.url for item in missing),
         "step_links": step_links(topic),
         "history": [_history_row(e) for e in history],
         "actions": [

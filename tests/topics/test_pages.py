@@ -121,7 +121,25 @@ def test_missing_evidence_links_to_its_page_or_says_there_is_none_yet(
     url = reverse("notifications:topic_deliveries", kwargs={"topic_id": topic.pk})
     assert f'<a href="{url}">协商方案' in html
     assert "参与协商对象名单<span" in html
-    assert "尚未开通这一步的登记页面" in html
+    assert html.count("（登记页面尚未开通）") == 3  # all but the plan
+    assert 'id="not-yet"' in html
+
+
+def test_with_every_page_open_no_item_is_marked_unavailable(
+    client, village, monkeypatch
+):
+    clerk = user_with_role(Role.VILLAGE_CLERK, village)
+    topic = TopicFactory(place=village, state=State.PREPARING)
+    monkeypatch.setattr(evidence, "_REQUIREMENTS", dict(evidence._REQUIREMENTS))
+    for requirement in evidence.requirements(Step.PREPARE):
+        evidence._REQUIREMENTS[requirement.code] = replace(
+            requirement, url_name="notifications:topic_deliveries"
+        )
+    html = section(
+        page_of(client, clerk, reverse("topics:detail", args=[topic.pk])), "evidence"
+    )
+    assert "尚未开通" not in html
+    assert html.count("<a href=") == 4
 
 
 def test_the_topic_page_links_the_registered_step_pages(client, village, monkeypatch):
