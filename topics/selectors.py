@@ -1,5 +1,7 @@
 """Reads of topics, filtered to what the user may see."""
 
+from datetime import timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -75,14 +77,9 @@ def awaiting_approval(user) -> QuerySet[Topic]:
     )
 
 
-def drafts_in_work(user) -> QuerySet[Topic]:
-    """Drafts at the places where the user drafts, newest first.
-
-    Each carries ``last_transition`` and ``last_reason`` from its latest
-    transition record (edits do not count), so a draft returned for revision
-    shows why, without a query per row, until it is submitted again.
-    """
-    latest = (
+def _latest_transition():
+    """The topic's latest transition record (edits do not count), for a Subquery."""
+    return (
         AuditEvent.objects.filter(
             subject_type=ContentType.objects.get_for_model(Topic),
             subject_id=OuterRef("pk"),
@@ -90,6 +87,62 @@ def drafts_in_work(user) -> QuerySet[Topic]:
         .exclude(from_state="")
         .order_by("-seq")
     )
+
+
+def waiting_place_ids(user) -> set[int]:
+    """Where the user drafts or may return topics but does not approve them."""
+    return (
+        places_with_perm(user, roles.DRAFT) | places_with_perm(user, roles.REVISE)
+    ) - places_with_perm(user, roles.APPROVE)
+
+
+def submitted_waiting(user) -> QuerySet[Topic]:
+    """Submitted topics waiting for someone else's approval, oldest first.
+
+    For drafters and deputies (who may return a topic) at the places where they
+    do not approve themselves: approvers see these under "待我审批".
+    """
+    places = waiting_place_ids(user)
+    return (
+        visible_topics(user)
+        .filter(state=State.SUBMITTED, place_id__in=places)
+        .select_related("place", "body")
+        .order_by("state_changed_at", "pk")
+    )
+
+
+# How long a rejected topic stays on its drafter's dashboard.
+RECENTLY_REJECTED_DAYS = 30
+
+
+def recently_rejected(user, now=None) -> QuerySet[Topic]:
+    """Topics rejected lately at the places where the user drafts, with the reason.
+
+    Each carries ``last_reason`` from the rejection record, without a query
+    per row.
+    """
+    since = (now or timezone.now()) - timedelta(days=RECENTLY_REJECTED_DAYS)
+    return (
+        visible_topics(user)
+        .filter(
+            state=State.REJECTED,
+            state_changed_at__gte=since,
+            place_id__in=places_with_perm(user, roles.DRAFT),
+        )
+        .select_related("place", "body")
+        .annotate(last_reason=Subquery(_latest_transition().values("reason")[:1]))
+        .order_by("-state_changed_at", "-pk")
+    )
+
+
+def drafts_in_work(user) -> QuerySet[Topic]:
+    """Drafts at the places where the user drafts, newest first.
+
+    Each carries ``last_transition`` and ``last_reason`` from its latest
+    transition record (edits do not count), so a draft returned for revision
+    shows why, without a query per row, until it is submitted again.
+    """
+    latest = _latest_transition()
     return (
         visible_topics(user)
         .filter(state=State.DRAFT, place_id__in=places_with_perm(user, roles.DRAFT))
@@ -126,7 +179,12 @@ def overdue_topics(user, now=None) -> QuerySet[Topic]:
 
 
 def village_summary(user, now=None) -> QuerySet[Place]:
-    """Per village of the user's townships: active, awaiting approval, overdue."""
+    """Per village of the user's townships, in columns that do not overlap.
+
+    ``active_count`` counts topics in steps 2-5 (the 进行中 column), apart
+    from drafts and submitted topics (the 待审批 column); ``overdue_count`` is
+    a flag over all active topics, shown beside them.
+    """
     now = now or timezone.now()
     townships = places_with_perm(user, roles.VIEW_VILLAGES)
     active = Q(topics__state__in=ACTIVE_STATES)
@@ -134,7 +192,9 @@ def village_summary(user, now=None) -> QuerySet[Place]:
         Place.objects.filter(kind=PlaceKind.VILLAGE, parent_id__in=townships)
         .select_related("parent")
         .annotate(
-            active_count=Count("topics", filter=active),
+            active_count=Count(
+                "topics", filter=Q(topics__state__in=IN_PROGRESS_STATES)
+            ),
             submitted_count=Count("topics", filter=Q(topics__state=State.SUBMITTED)),
             overdue_count=Count(
                 "topics", filter=active & Q(topics__step_due_at__lt=now)

@@ -1,13 +1,11 @@
 """Every write to a topic: create, edit and the five-step transitions."""
 
 import logging
-from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.dispatch import Signal
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,13 +13,14 @@ from django_fsm import ConcurrentTransition
 
 from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
-from core.text import join_list
+from core.errors import Conflict, NotVisible
+from core.validators import no_control_chars, single_line
 
-from . import evidence
 from . import permissions as perm
+from .actions import ACTIONS, Refused
 from .catalogue import LEVEL_OF_PLACE, category_fits, form_fits
-from .models import Topic, due_at
-from .states import STEP_OF_STATE, State
+from .models import Topic
+from .states import State
 
 security_log = logging.getLogger("xst.security")
 
@@ -46,53 +45,79 @@ EDITABLE_FIELDS = (
 )
 
 
-class TransitionRefused(Exception):
-    """A transition that may not happen now; ``message`` is for the user."""
+class TransitionRefused(Conflict):
+    """A transition that may not happen now; ``message`` is for the user.
+
+    ``conflict`` is set when the topic's state (not missing evidence) stands in
+    the way, which a page answers with 409.
+    """
 
     def __init__(self, message: str, *, missing=(), conflict: bool = False):
         super().__init__(message)
-        self.message = message
         self.missing = list(missing)
         self.conflict = conflict
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    needs_reason: bool = False
-    style: str = "primary"
+STALE_MESSAGE = gettext_lazy("该议题刚被他人处理，请刷新后查看最新状态。")
 
 
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action("submit", gettext_lazy("提交审批")),
-        Action("approve", gettext_lazy("批准议题")),
-        Action("return_for_revision", gettext_lazy("退回修改"), True, "secondary"),
-        Action("reject", gettext_lazy("驳回"), True, "danger"),
-        Action("start_consultation", gettext_lazy("准备完成,开始协商")),
-        Action("start_adoption", gettext_lazy("协商结束,进入成果落实")),
-        Action("start_feedback", gettext_lazy("确认决策,进入结果反馈")),
-        Action("archive", gettext_lazy("反馈完成,归档")),
-        Action("withdraw", gettext_lazy("撤回议题"), True, "danger"),
-    )
-}
+# Planned dates outside this window are typos (0001-01-01, 9999-12-31).
+EARLIEST_PLANNED = date(2000, 1, 1)
+PLANNED_YEARS_AHEAD = 10
+
+
+def latest_planned() -> date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + PLANNED_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + PLANNED_YEARS_AHEAD, day=28)
+
+
+def planned_date_error(value: date | None) -> str:
+    """The message for a planned date outside the sane window, or ""."""
+    latest = latest_planned()
+    if value is None or EARLIEST_PLANNED <= value <= latest:
+        return ""
+    return _("日期须在 %(earliest)s 至 %(latest)s 之间。") % {
+        "earliest": EARLIEST_PLANNED.isoformat(),
+        "latest": latest.isoformat(),
+    }
+
+
+_TEXT_RULES = (
+    ("title", single_line),
+    ("proposer", single_line),
+    ("description", no_control_chars),
+)
 
 
 def _validate(topic: Topic) -> None:
-    """Field rules beyond the model's: catalogue and forms fit the level."""
+    """Field rules beyond the model's: clean text, sane dates, the level's catalogue.
+
+    The form checks the same text and dates first; these hold for every caller
+    (a command, the demo loader, a later app).
+    """
     errors: dict[str, list[str]] = {}
     level = LEVEL_OF_PLACE.get(topic.place.kind)
     if level is None:
         raise ValidationError({"place": _("议题只能属于镇或村。")})
+    for name, rule in _TEXT_RULES:
+        try:
+            rule(getattr(topic, name))
+        except ValidationError as invalid:
+            errors.setdefault(name, []).extend(invalid.messages)
+    for name in ("planned_start", "planned_end"):
+        message = planned_date_error(getattr(topic, name))
+        if message:
+            errors.setdefault(name, []).append(message)
     # A missing body is reported by full_clean() below.
     if topic.body_id is not None and (
         topic.body.place_id != topic.place_id
         or topic.body.kind not in (BODY_KINDS_BY_PLACE[topic.place.kind])
     ):
         errors.setdefault("body", []).append(
-            _("实施主体必须是本级的党组织或政府(村委会)。")
+            _("实施主体必须是本级的党组织或政府（村委会）。")
         )
     if topic.category and not category_fits(level, topic.category):
         errors.setdefault("category", []).append(_("该议题类别不属于本级目录。"))
@@ -144,13 +169,13 @@ def topic_update(*, actor, topic: Topic, **fields) -> Topic:
     with transaction.atomic():
         locked = Topic.objects.select_for_update().get(pk=topic.pk)
         if not perm.can_view(actor, locked):
-            raise Http404
+            raise NotVisible
         # As for transitions: only someone who could edit learns that the
         # state is what stands in the way.
         if not perm.can_create_in(actor, locked.place):
             raise PermissionDenied(_("您不能修改该议题。"))
         if not perm.can_edit(actor, locked):
-            raise TransitionRefused(_("议题已提交,不能再修改。"), conflict=True)
+            raise TransitionRefused(_("议题已提交，不能再修改。"), conflict=True)
         changed = [
             name for name, value in fields.items() if getattr(locked, name) != value
         ]
@@ -183,38 +208,45 @@ def _refused_attempt(actor, topic_id: int, action: str, why: str) -> None:
     )
 
 
-def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> Topic:
+def topic_transition(
+    *,
+    actor,
+    topic_id: int,
+    action: str,
+    reason: str = "",
+    seen_state: str | None = None,
+) -> Topic:
     """Move a topic along its procedure, or say exactly why not.
 
-    Raises Http404 when the user may not see the topic, PermissionDenied when the
-    role may not take this action, TransitionRefused when the state or the
-    step's evidence does not allow it.
+    The checks run in this order: ``NotVisible`` when the user may not see the
+    topic; ``TransitionRefused`` (conflict) when the topic has moved since the
+    user saw it in ``seen_state`` or its state does not allow the action, told
+    only to someone whose role could take it; ``PermissionDenied`` when the
+    role may not; ``ValidationError`` for the reason; ``TransitionRefused``
+    with what is missing when the step's evidence is incomplete. The rule
+    itself is the action's (``topics.actions``); the page asks the same one.
     """
     spec = ACTIONS.get(action)
     if spec is None:
-        raise Http404
-    reason = (reason or "").strip()
+        raise NotVisible
+    reason = (reason or "").strip() if spec.needs_reason else ""
     with transaction.atomic():
         topic = Topic.objects.select_for_update().filter(pk=topic_id).first()
         if topic is None or not perm.can_view(actor, topic):
             _refused_attempt(actor, topic_id, action, "not visible")
-            raise Http404
-        method = getattr(topic, action)
-        meta = method._django_fsm
-        source = topic.state
-        if not meta.has_transition(source):
-            # Only someone whose role could take this action learns the state.
-            if _role_may(method, topic, actor):
-                raise TransitionRefused(
-                    _("议题当前处于“%(state)s”,不能执行“%(action)s”。")
-                    % {"state": topic.get_state_display(), "action": spec.label},
-                    conflict=True,
-                )
+            raise NotVisible
+        if (
+            seen_state is not None
+            and seen_state != topic.state
+            and spec.role_may(actor, topic)
+        ):
+            raise TransitionRefused(str(STALE_MESSAGE), conflict=True)
+        verdict = spec.check(actor, topic)
+        if verdict.refused == Refused.STATE:
+            raise TransitionRefused(verdict.message, conflict=True)
+        if verdict.refused == Refused.PERMISSION:
             _refused_attempt(actor, topic_id, action, "no permission")
-            raise PermissionDenied(_("您没有执行该操作的权限。"))
-        if not meta.has_transition_perm(topic, source, actor):
-            _refused_attempt(actor, topic_id, action, "no permission")
-            raise PermissionDenied(_("您没有执行该操作的权限。"))
+            raise PermissionDenied(verdict.message)
         # The reason is checked only for someone who may act, so a refused
         # user learns nothing from the message.
         if spec.needs_reason and not reason:
@@ -223,23 +255,17 @@ def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> 
             raise ValidationError(
                 {"reason": [_("理由不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH}]}
             )
-        if not meta.conditions_met(topic, source):
-            step = STEP_OF_STATE[State(source)]
-            lacking = evidence.missing(topic, step)
-            raise TransitionRefused(
-                _("还缺少:%(items)s") % {"items": join_list(r.label for r in lacking)},
-                missing=lacking,
-            )
-        method()
-        now = timezone.now()
-        topic.state_changed_at = now
-        topic.step_due_at = due_at(topic.place, topic.state, now)
         try:
-            topic.save(update_fields=["state", "state_changed_at", "step_due_at"])
+            no_control_chars(reason)
+        except ValidationError as invalid:
+            raise ValidationError({"reason": invalid.messages}) from invalid
+        if verdict.refused == Refused.EVIDENCE:
+            raise TransitionRefused(verdict.message, missing=verdict.missing)
+        source = topic.state
+        try:
+            spec.execute(topic)
         except ConcurrentTransition as exc:
-            raise TransitionRefused(
-                _("该议题刚被他人处理,请刷新后查看最新状态。"), conflict=True
-            ) from exc
+            raise TransitionRefused(str(STALE_MESSAGE), conflict=True) from exc
         audit_record(
             subject=topic,
             actor=actor,
@@ -262,7 +288,14 @@ def topic_transition(*, actor, topic_id: int, action: str, reason: str = "") -> 
     return topic
 
 
-def _role_may(method, topic: Topic, actor) -> bool:
-    """Whether the actor's role allows this action on this topic in its source state."""
-    meta = method._django_fsm
-    return any(t.has_perm(topic, actor) for t in meta.transitions.values())
+__all__ = [
+    "ACTIONS",
+    "EDITABLE_FIELDS",
+    "REASON_MAX_LENGTH",
+    "STALE_MESSAGE",
+    "TransitionRefused",
+    "topic_create",
+    "topic_transition",
+    "topic_update",
+    "topic_transitioned",
+]

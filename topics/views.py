@@ -1,13 +1,14 @@
 """The browser pages for topics. Reads go through selectors, writes through services."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,11 +20,14 @@ from core.models import AuditEvent
 
 from . import evidence, selectors, services
 from . import permissions as perm
+from .actions import ACTIONS, TopicAction, Verdict, available
 from .catalogue import Form
 from .filters import TopicFilter
-from .forms import TopicForm
+from .forms import TopicForm, TransitionForm
 from .models import Topic
+from .pages import step_links
 from .states import STEP_OF_STATE, State, Step
+from .templatetags.topics_nav import sees_topics
 
 PAGE_SIZE = 25
 DASHBOARD_LIMIT = 20
@@ -62,11 +66,16 @@ def dashboard(request):
         context["approvals"] = _section(selectors.awaiting_approval(user))
     if roles.DRAFT in held:
         context["drafts"] = _section(selectors.drafts_in_work(user))
+        context["rejected"] = _section(selectors.recently_rejected(user, now))
+        context["rejected_days"] = selectors.RECENTLY_REJECTED_DAYS
+    if selectors.waiting_place_ids(user):
+        context["waiting"] = _section(selectors.submitted_waiting(user))
     if roles.RUN in held:
         running = _section(selectors.topics_in_progress(user))
+        # What is missing, once for every row of the page.
+        lacking = evidence.missing_many(running.rows)
         context["in_progress"] = Section(
-            rows=[(t, evidence.missing(t, t.step)) for t in running.rows],
-            more=running.more,
+            rows=[(t, lacking[t.pk]) for t in running.rows], more=running.more
         )
     overdue = _section(selectors.overdue_topics(user, now))
     context["overdue"] = Section(
@@ -79,6 +88,9 @@ def dashboard(request):
 
 @login_required
 def topic_list(request):
+    if not sees_topics(request.user):
+        # Residents and members: no empty list with draft filters.
+        return render(request, "topics/list.html", {"guest": True})
     filterset = TopicFilter(
         request.GET or None,
         queryset=selectors.topic_list(request.user),
@@ -156,8 +168,7 @@ class HistoryRow:
 
 
 def _history_row(event: AuditEvent) -> HistoryRow:
-    action = services.ACTIONS.get(event.verb)
-    label = action.label if action else verb_label(event.verb)
+    label = verb_label(event.verb)
     changed = [
         Topic._meta.get_field(name).verbose_name
         for name in event.data.get("fields", [])
@@ -174,36 +185,53 @@ def _history_row(event: AuditEvent) -> HistoryRow:
 
 @dataclass(frozen=True)
 class ActionChoice:
-    action: services.Action
-    enabled: bool
-    missing: list = field(default_factory=list)
+    action: TopicAction
+    verdict: Verdict
+
+    @property
+    def enabled(self) -> bool:
+        return self.verdict.allowed
+
+    @property
+    def missing(self) -> list:
+        return self.verdict.missing
 
 
-def _action_choices(topic: Topic, user) -> list[ActionChoice]:
-    """The transitions this user may take now; those lacking evidence disabled."""
-    choices = []
-    for name, action in services.ACTIONS.items():
-        meta = getattr(topic, name)._django_fsm
-        if not (
-            meta.has_transition(topic.state)
-            and meta.has_transition_perm(topic, topic.state, user)
-        ):
-            continue
-        if meta.conditions_met(topic, topic.state):
-            choices.append(ActionChoice(action, enabled=True))
-        else:
-            lacking = evidence.missing(topic, topic.step)
-            choices.append(ActionChoice(action, enabled=False, missing=lacking))
-    return choices
+@dataclass(frozen=True)
+class MissingItem:
+    """A requirement still missing, with the page where it is recorded (or none)."""
+
+    requirement: evidence.Requirement
+    url: str
 
 
-def _returned_for_revision(topic: Topic, history: list[AuditEvent]):
-    """The record that sent this draft back, until it is submitted again."""
-    if topic.state != State.DRAFT:
-        return None
+def _missing_items(topic: Topic, lacking: list) -> list[MissingItem]:
+    return [
+        MissingItem(
+            r,
+            reverse(r.url_name, kwargs={"topic_id": topic.pk}) if r.url_name else "",
+        )
+        for r in lacking
+    ]
+
+
+def _ended_by(topic: Topic, history: list[AuditEvent]):
+    """The record that sent this topic back or ended it, shown in the banner.
+
+    A draft returned for revision (until it is submitted again), a rejected
+    and a withdrawn topic each show who did it, when and why.
+    """
     transitions = [e for e in history if e.from_state]
-    if transitions and transitions[-1].verb == "return_for_revision":
-        return transitions[-1]
+    if not transitions:
+        return None
+    last = transitions[-1]
+    if topic.state == State.DRAFT and last.verb == "return_for_revision":
+        return last
+    if (
+        topic.state in (State.REJECTED, State.WITHDRAWN)
+        and last.to_state == topic.state
+    ):
+        return last
     return None
 
 
@@ -219,15 +247,27 @@ def _detail_response(
 ):
     user = request.user
     history = list(selectors.topic_history(topic))
+    # What is missing, once for the page: the evidence list and the action
+    # gate both read it.
+    lacking = evidence.missing_many([topic])[topic.pk] if topic.step else []
+    ended = _ended_by(topic, history)
+    missing = _missing_items(topic, lacking)
     context = {
         "topic": topic,
         "form_labels": [Form(f).label for f in topic.forms if f in Form.values],
         "steps": _progress(topic, history),
-        "missing": evidence.missing(topic, topic.step) if topic.step else [],
+        "missing": missing,
+        "missing_offline": any(not item.url for item in missing),
+        "step_links": step_links(topic),
         "history": [_history_row(e) for e in history],
-        "actions": _action_choices(topic, user),
+        "actions": [
+            ActionChoice(action, verdict)
+            for action, verdict in available(user, topic, lacking)
+        ],
         "can_edit": perm.can_edit(user, topic),
-        "returned": _returned_for_revision(topic, history),
+        "can_see_deliveries": perm.can_run(topic, user),
+        "ended": ended,
+        "ended_label": _state_label(ended.to_state) if ended else "",
         "error": error,
         "failed_action": failed_action,
         "reason": reason,
@@ -257,7 +297,7 @@ def topic_create(request):
 
 
 def _not_editable(request, topic: Topic):
-    message = _("议题当前处于“%(state)s”,只有草稿可以修改。") % {
+    message = _("议题当前处于“%(state)s”，只有草稿可以修改。") % {
         "state": topic.get_state_display()
     }
     return _detail_response(request, topic, status=409, error=message)
@@ -287,10 +327,33 @@ def topic_edit(request, pk):
 @login_required
 @require_POST
 def topic_act(request, pk, action):
-    reason = request.POST.get("reason", "")
+    spec = ACTIONS.get(action)
+    topic = _visible_or_404(request.user, pk)
+    if spec is None:
+        raise Http404
+    form = TransitionForm(request.POST, action=spec)
+    if not form.is_valid():
+        errors = [
+            message
+            for name in ("state", "reason", NON_FIELD_ERRORS)
+            for message in form.errors.get(name, [])
+        ]
+        return _detail_response(
+            request,
+            topic,
+            status=400,
+            failed_action=action,
+            reason=request.POST.get("reason", "") if spec.needs_reason else "",
+            reason_error=" ".join(errors),
+        )
+    reason = form.cleaned_data["reason"]
     try:
         topic = services.topic_transition(
-            actor=request.user, topic_id=pk, action=action, reason=reason
+            actor=request.user,
+            topic_id=pk,
+            action=action,
+            reason=reason,
+            seen_state=form.cleaned_data["state"],
         )
     except ValidationError as invalid:
         return _detail_response(
@@ -310,9 +373,7 @@ def topic_act(request, pk, action):
             failed_action=action,
             reason=reason,
         )
-    messages.success(
-        request, _("已完成“%(action)s”。") % {"action": services.ACTIONS[action].label}
-    )
+    messages.success(request, _("已完成“%(action)s”。") % {"action": spec.label})
     return redirect("topics:detail", pk=topic.pk)
 
 

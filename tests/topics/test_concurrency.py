@@ -26,7 +26,7 @@ from topics.models import Topic
 from topics.services import TransitionRefused, topic_transition
 from topics.states import State
 
-LOST_RACE = "该议题刚被他人处理,请刷新后查看最新状态。"
+LOST_RACE = "该议题刚被他人处理，请刷新后查看最新状态。"
 
 
 @pytest.fixture

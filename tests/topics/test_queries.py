@@ -18,6 +18,7 @@ from tests.factories import (
     user_with_role,
 )
 from topics import selectors
+from topics.models import Topic
 from topics.states import State
 
 pytestmark = pytest.mark.django_db
@@ -180,7 +181,8 @@ def test_village_summary_counts_each_village_of_the_users_townships(
         for v in selectors.village_summary(secretary, now)
     }
     assert rows == {
-        villages[0].pk: (2, 1, 1, 0),
+        # 进行中 counts steps 2-5 only: the submitted topic is under 待审批 alone.
+        villages[0].pk: (1, 1, 1, 0),
         villages[1].pk: (0, 0, 0, 1),
         villages[2].pk: (0, 0, 0, 0),
     }
@@ -200,3 +202,92 @@ def test_visible_places_are_own_places_and_the_villages_of_own_townships(
     clerk = user_with_role(Role.VILLAGE_CLERK, villages[0])
     assert list(selectors.visible_places(clerk)) == [villages[0]]
     assert other not in selectors.visible_places(secretary)
+
+
+# -- evidence on the pages: once per request, for all rows (issue 8, part 2) -----
+
+
+@pytest.fixture
+def querying_provider(monkeypatch):
+    """A step-2 provider whose bulk check runs one query per call, counting calls."""
+    from topics import evidence
+
+    calls = []
+
+    def check_many(topics):
+        calls.append(len(topics))
+        ids = [t.pk for t in topics]
+        return set(
+            Topic.objects.filter(pk__in=ids, title__startswith="有方案").values_list(
+                "pk", flat=True
+            )
+        )
+
+    monkeypatch.setattr(evidence, "_PROVIDERS", dict(evidence._PROVIDERS))
+    evidence._PROVIDERS["prepare.plan"] = evidence.Provider(check_many=check_many)
+    return calls
+
+
+@pytest.mark.parametrize("role", [Role.VILLAGE_CLERK, Role.VILLAGE_SECRETARY])
+def test_dashboard_asks_each_provider_once_whatever_the_rows(
+    client, villages, querying_provider, role
+):
+    """5 or 50 topics in progress: the same queries, one provider call per page."""
+    user = user_with_role(role, villages[0])
+    for i in range(5):
+        TopicFactory(place=villages[0], state=State.PREPARING, title=f"有方案{i}")
+    client.force_login(user)
+    client.get(reverse("dashboard"))
+    querying_provider.clear()
+    few = queries(client, reverse("dashboard"))
+    assert querying_provider == [5]
+    for i in range(45):
+        TopicFactory(place=villages[0], state=State.PREPARING, title=f"无方案{i}")
+    querying_provider.clear()
+    many = queries(client, reverse("dashboard"))
+    assert querying_provider == [20]  # the rows the dashboard shows
+    assert many == few
+    rows = client.get(reverse("dashboard")).context["in_progress"].rows
+    assert len(rows) == 20
+
+
+def test_detail_computes_the_evidence_once_for_the_list_and_the_actions(
+    client, villages, querying_provider
+):
+    clerk = user_with_role(Role.VILLAGE_CLERK, villages[0])
+    topic = TopicFactory(place=villages[0], state=State.PREPARING)
+    client.force_login(clerk)
+    response = client.get(reverse("topics:detail", args=[topic.pk]))
+    assert querying_provider == [1]
+    (choice,) = response.context["actions"]
+    assert choice.action.name == "start_consultation" and not choice.enabled
+    assert "prepare.plan" in [r.code for r in choice.missing]
+
+
+def test_a_requirement_that_does_not_apply_is_not_listed_as_missing(
+    client, villages, monkeypatch
+):
+    """adopt.vote applies only to topics that need a statutory vote."""
+    from topics import evidence
+
+    clerk = user_with_role(Role.VILLAGE_CLERK, villages[0])
+    voted = TopicFactory(place=villages[0], state=State.ADOPTING, title="需表决")
+    plain = TopicFactory(place=villages[0], state=State.ADOPTING, title="不需表决")
+    monkeypatch.setattr(evidence, "_PROVIDERS", dict(evidence._PROVIDERS))
+    evidence._PROVIDERS["adopt.vote"] = evidence.Provider(
+        check_many=lambda topics: set(),
+        applies_many=lambda topics: {t.pk for t in topics if t.title == "需表决"},
+    )
+    client.force_login(clerk)
+
+    def missing_codes(topic):
+        response = client.get(reverse("topics:detail", args=[topic.pk]))
+        return [item.requirement.code for item in response.context["missing"]]
+
+    assert "adopt.vote" in missing_codes(voted)
+    assert "adopt.vote" not in missing_codes(plain)
+    assert "adopt.compiled" in missing_codes(plain)
+    dashboard = client.get(reverse("dashboard")).context["in_progress"].rows
+    codes = {t.pk: [r.code for r in missing] for t, missing in dashboard}
+    assert "adopt.vote" in codes[voted.pk]
+    assert "adopt.vote" not in codes[plain.pk]

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 
 from committees.models import Body, BodyKind, Role
+from core.errors import NotVisible
 from core.models import AuditEvent
 from tests.factories import (
     BodyFactory,
@@ -203,7 +203,7 @@ def test_create_refuses_the_body_of_another_place(village, clerk):
             **village_fields(village, body=BodyFactory(place=other)),
         )
     assert refused.value.message_dict["body"] == [
-        "实施主体必须是本级的党组织或政府(村委会)。"
+        "实施主体必须是本级的党组织或政府（村委会）。"
     ]
     assert counts() == before
 
@@ -350,7 +350,7 @@ def test_a_clerk_of_another_village_gets_404_on_edit(draft):
     stranger = user_with_role(
         Role.VILLAGE_CLERK, VillageFactory(parent=draft.place.parent)
     )
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_update(actor=stranger, topic=draft, title="改个标题")
 
 
@@ -412,12 +412,12 @@ def test_reason_of_exactly_the_limit_is_kept_stripped(village, secretary):
 def test_unknown_action_is_not_found(village, secretary):
     """Only the procedure's actions exist; anything else is a 404."""
     topic = TopicFactory(place=village, body=BodyFactory(place=village))
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_transition(actor=secretary, topic_id=topic.pk, action="delete")
 
 
 def test_missing_topic_is_not_found(secretary):
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_transition(actor=secretary, topic_id=987654, action="submit")
 
 
@@ -430,7 +430,7 @@ def test_submitting_an_incomplete_draft_names_what_is_missing(village, clerk):
     )
     with pytest.raises(TransitionRefused) as refused:
         topic_transition(actor=clerk, topic_id=topic.pk, action="submit")
-    assert refused.value.message == "还缺少:议题内容、协商形式"
+    assert refused.value.message == "还缺少：议题内容、协商形式"
     assert refused.value.conflict is False
     assert state_in_db(topic) == State.DRAFT
 
@@ -600,3 +600,34 @@ def test_returning_for_revision_clears_the_deadline(submitted, secretary):
     saved = Topic.objects.get(pk=submitted.pk)
     assert (saved.state, saved.step_due_at) == (State.DRAFT, None)
     assert saved.state_changed_at == MOMENT
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("title", "第一行\r\nBcc: x@example.com", "此处只能填写一行文字"),
+        ("proposer", "张三\n李四", "此处只能填写一行文字"),
+        ("description", "内容\x00", "不可见的控制字符"),
+        ("planned_start", datetime.date(1, 1, 1), "日期须在 2000-01-01 至"),
+        ("planned_end", datetime.date(9999, 12, 31), "日期须在 2000-01-01 至"),
+    ],
+)
+def test_the_service_refuses_bad_text_and_dates_from_any_caller(field, value, message):
+    """Not only the form: a command or another app gets the same refusal."""
+    village = VillageFactory()
+    clerk = user_with_role(Role.VILLAGE_CLERK, village)
+    body = BodyFactory(place=village)
+    fields = {
+        "title": "标题",
+        "description": "内容",
+        "category": "v2",
+        "tag": "livelihood",
+        "forms": ["v_meeting"],
+        "source": "residents",
+        "proposer": "村民",
+        field: value,
+    }
+    with pytest.raises(ValidationError) as refused:
+        topic_create(actor=clerk, place=village, body=body, **fields)
+    assert message in refused.value.message_dict[field][0]
+    assert not Topic.objects.exists()

@@ -13,11 +13,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 from django.test import override_settings
 
 from committees.models import Body, Place, Role
 from committees.services import role_grant
+from core.errors import NotVisible
 from core.models import AuditEvent
 from tests.factories import (
     BodyFactory,
@@ -28,6 +28,7 @@ from tests.factories import (
     per_topic,
 )
 from topics import evidence
+from topics.actions import available
 from topics.models import Topic
 from topics.services import ACTIONS, TransitionRefused, topic_transition
 from topics.states import State, Step
@@ -283,7 +284,7 @@ def test_transition_matrix(level, role, state, action, world, monkeypatch, caplo
     caplog.set_level(logging.WARNING, logger="xst.security")
 
     if want == NOT_FOUND:
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             topic_transition(
                 actor=actor, topic_id=topic.pk, action=action, reason=_reason(action)
             )
@@ -335,7 +336,7 @@ def test_role_on_another_place_gives_nothing(
     topic = _topic(level, state, world)
     _evidence_absent(monkeypatch, GATED.get(action))
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         topic_transition(
             actor=actor, topic_id=topic.pk, action=action, reason=_reason(action)
         )
@@ -383,7 +384,7 @@ def test_steps_two_to_five_cannot_be_left_without_evidence(
 
     error = refused.value
     assert error.conflict is False
-    assert error.message.startswith("还缺少:")
+    assert error.message.startswith("还缺少：")
     for word in MISSING_WORDS[step]:
         assert word in error.message
     assert [r.code for r in error.missing] == [
@@ -405,5 +406,31 @@ def test_one_missing_requirement_is_named_alone(world, monkeypatch):
     with pytest.raises(TransitionRefused) as refused:
         topic_transition(actor=actor, topic_id=topic.pk, action="start_consultation")
 
-    assert refused.value.message == "还缺少:议题资料"
+    assert refused.value.message == "还缺少：议题资料"
     assert [r.code for r in refused.value.missing] == ["prepare.materials"]
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_page_offers_exactly_the_actions_the_service_allows(
+    level, role, state, world
+):
+    """One gate: the topic page's buttons are the matrix's allowed moves.
+
+    An action refused only for missing evidence is offered disabled, with what
+    is missing; one refused for role or state is not offered at all.
+    """
+    actor = world.actors[level, role]
+    topic = _topic(level, state, world)
+    offered = {a.name: v for a, v in available(actor, topic)}
+    allowed = {
+        action
+        for action in ACTION_NAMES
+        if expected_outcome(level, role, state, action)
+        not in (NOT_FOUND, DENIED, CONFLICT)
+    }
+    assert set(offered) == allowed
+    for name, verdict in offered.items():
+        assert verdict.allowed is (name not in GATED), name
+        assert bool(verdict.missing) is (name in GATED)

@@ -250,7 +250,7 @@ def test_act_in_the_wrong_state_is_409_with_the_reason(client, secretary_a, vill
     client.force_login(secretary_a)
     response = client.post(reverse("topics:act", args=[topic.pk, "approve"]))
     assert response.status_code == 409
-    assert "议题当前处于“草稿”,不能执行“批准议题”" in response.content.decode()
+    assert "议题当前处于“草稿”，不能执行“批准议题”" in response.content.decode()
     topic.refresh_from_db()
     assert topic.state == State.DRAFT
 
@@ -281,7 +281,7 @@ def test_act_with_an_overlong_reason_is_400_and_keeps_the_text(
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "理由不能超过 1000 个字。" in page
+    assert "理由不能超过 1000 个字（现在 1001 个）。" in page
     assert f">{reason}</textarea>" in page
     topic.refresh_from_db()
     assert topic.state == State.SUBMITTED
@@ -338,7 +338,8 @@ def test_detail_shows_the_missing_evidence_and_disables_the_next_step(
     response = client.get(reverse("topics:detail", args=[topic.pk]))
     page = response.content.decode()
     assert "协商方案(形式、时间、地点、议程)" in page
-    assert [str(r.label) for r in response.context["missing"]][0].startswith("协商方案")
+    missing = response.context["missing"]
+    assert str(missing[0].requirement.label).startswith("协商方案")
     (choice,) = response.context["actions"]
     assert choice.action.name == "start_consultation"
     assert not choice.enabled
@@ -396,10 +397,27 @@ def test_detail_progress_of_an_archived_topic_is_complete(client, clerk_a, villa
 @pytest.mark.parametrize(
     "overrides, field, message",
     [
-        ({"title": ""}, "title", "这个字段是必填项。"),
-        ({"title": "长" * 121}, "title", "确保该变量包含不超过 120 字符"),
-        ({"category": "t1"}, "category", "该议题类别不属于本级目录。"),
-        ({"forms": ["t_meeting"]}, "forms", "所选协商形式不适用于本级协商。"),
+        ({"title": ""}, "title", "请填写“议题标题”。"),
+        (
+            {"title": "长" * 121},
+            "title",
+            "“议题标题”不能超过 120 个字（现在 121 个）。",
+        ),
+        (
+            {"category": "t1"},
+            "category",
+            "所选的“议题类别”不在可选范围内，请重新选择。",
+        ),
+        (
+            {"forms": ["t_meeting"]},
+            "forms",
+            "所选的“协商形式”不在可选范围内，请重新选择。",
+        ),
+        ({"title": "第一行\r\nBcc: x@example.com"}, "title", "此处只能填写一行文字"),
+        ({"proposer": "张三\n李四"}, "proposer", "此处只能填写一行文字"),
+        ({"description": "坏\x00内容"}, "description", "不可见的控制字符"),
+        ({"planned_start": "0001-01-01"}, "planned_start", "日期须在 2000-01-01 至"),
+        ({"planned_end": "9999-12-31"}, "planned_end", "日期须在 2000-01-01 至"),
         (
             {"planned_start": "2025-06-10", "planned_end": "2025-06-01"},
             "planned_end",
@@ -485,7 +503,9 @@ def test_edit_saves_a_draft_through_the_service(client, clerk_a, village_a):
     assert "title" in event.data["fields"]
 
 
-def test_edit_errors_from_the_service_change_nothing(client, clerk_a, village_a):
+def test_edit_refusing_the_other_levels_catalogue_changes_nothing(
+    client, clerk_a, village_a
+):
     topic = TopicFactory(place=village_a, created_by=clerk_a)
     client.force_login(clerk_a)
     response = client.post(
@@ -493,7 +513,7 @@ def test_edit_errors_from_the_service_change_nothing(client, clerk_a, village_a)
         topic_data(village_a, title="新标题", category="t3"),
     )
     assert response.status_code == 200
-    assert "该议题类别不属于本级目录。" in response.content.decode()
+    assert "所选的“议题类别”不在可选范围内" in response.content.decode()
     topic.refresh_from_db()
     assert topic.title != "新标题"
     assert audit_count(topic) == 0
@@ -630,7 +650,7 @@ def test_dashboard_shows_approvals_and_the_village_summary_to_the_township_secre
         v.name: (v.active_count, v.submitted_count, v.overdue_count)
         for v in response.context["villages"]
     }
-    assert summary == {"村A": (1, 1, 0), "村B": (1, 0, 1)}
+    assert summary == {"村A": (0, 1, 0), "村B": (1, 0, 1)}
     assert "各村议题概况" in response.content.decode()
 
 
