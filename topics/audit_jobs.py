@@ -25,7 +25,7 @@ from committees.permissions import place_perm_holders
 from core.audit import ChainBreak
 from core.chain import Report, describe, subjects_of, verify
 from notifications.models import Kind
-from notifications.periodic import register_check
+from notifications.periodic import register_job
 from notifications.services import notify
 
 from .models import Topic
@@ -99,7 +99,7 @@ def report_breaks(report: Report) -> int:
             recipients=recipients,
             subject=subject,
             body=body,
-            topic=topic,
+            about=topic,
             link=(
                 reverse("topics:detail", args=[topic.pk])
                 if topic is not None
@@ -136,13 +136,13 @@ def _message(report: Report, breaks: list[ChainBreak], subjects) -> tuple[str, s
 
 
 # Registered on import: topics/apps.py imports this module in ready().
-register_check(
+register_job(
     DAILY_CHECK,
     verify_daily,
     description=gettext_lazy("审计链每日增量校验"),
     crontab={"minute": "30", "hour": "3"},
 )
-register_check(
+register_job(
     WEEKLY_CHECK,
     verify_weekly,
     description=gettext_lazy("审计链每周全量校验"),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from committees.models import Role
 from notifications.models import Delivery, Kind, Notification
-from notifications.periodic import _CHECKS
+from notifications.periodic import _JOBS
 from tests.factories import (
     BodyFactory,
     PersonFactory,
@@ -56,8 +56,8 @@ def run_daily(captured) -> int:
 
 
 def test_the_daily_and_weekly_checks_are_registered():
-    daily = _CHECKS[audit_jobs.DAILY_CHECK]
-    weekly = _CHECKS[audit_jobs.WEEKLY_CHECK]
+    daily = _JOBS[audit_jobs.DAILY_CHECK]
+    weekly = _JOBS[audit_jobs.WEEKLY_CHECK]
     assert daily.func is audit_jobs.verify_daily
     assert daily.crontab == {"minute": "30", "hour": "3"}
     assert weekly.func is audit_jobs.verify_weekly
@@ -87,7 +87,7 @@ def test_a_break_notifies_the_townships_administrators_once(
     assert run_daily(django_capture_on_commit_callbacks) == 1
     notification = Notification.objects.get()
     assert notification.kind == Kind.ESCALATION
-    assert notification.topic_id == topic.pk
+    assert notification.about_id == topic.pk
     assert recipients(notification) == {admin.pk}
     assert secretary.pk not in recipients(notification)
     assert elsewhere.pk not in recipients(notification)
@@ -116,7 +116,7 @@ def test_a_deleted_tail_is_reported_to_the_administrators(
     assert f"“{topic.title}”（topics.topic:{topic.pk}）第 2 条：链尾记录被删除" in body
 
 
-def test_the_daily_run_checks_the_seal_of_the_last_verified_event(
+def test_the_daily_run_jobs_the_seal_of_the_last_verified_event(
     topic, admin, django_capture_on_commit_callbacks
 ):
     run_daily(django_capture_on_commit_callbacks)
@@ -138,7 +138,7 @@ def test_a_break_with_no_administrator_is_logged_not_lost(
 
 
 def test_the_beat_task_runs_the_daily_check_by_name(topic, settings):
-    from notifications.periodic import run_check
+    from notifications.periodic import run_job
 
-    assert run_check.delay(audit_jobs.DAILY_CHECK).get() == 0
+    assert run_job.delay(audit_jobs.DAILY_CHECK).get() == 0
     assert list(settings.XST_AUDIT_HEADS_DIR.glob("heads-*.json"))

@@ -81,7 +81,7 @@ def _notice(world: World, scope: str, **fields) -> Notification:
     return Notification.objects.create(
         key=f"matrix-{topic.pk}-{scope}",
         kind="topic_submitted",
-        topic=topic,
+        about=topic,
         subject="通知",
         body="正文",
         **fields,
@@ -110,6 +110,10 @@ TARGETS: dict[str, Callable[[World, str], dict]] = {
     "draft": _draft,
     "submit_draft": lambda world, scope: {**_draft(world, scope), "action": "submit"},
     "topic_id": _topic_id,
+    "topic_subject": lambda world, scope: {
+        "label": "topic",
+        "pk": _topic_id(world, scope)["topic_id"],
+    },
     "inbox_delivery": lambda world, scope: {
         "delivery_id": _delivery(world, scope, Channel.INBOX).pk
     },
@@ -154,6 +158,7 @@ TABLE: dict[str, Row] = {
     "notifications:ics": Row("GET", "event_delivery", "302 200 200 200 200 200 200 200 200 200", other="302 404 404 404 404 404 404 404 404 404"),
     "notifications:print": Row("GET", "notice",    "302 404 404 200 200 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
     "notifications:receipt": Row("POST", "paper_delivery", "302 404 404 302 302 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "notifications:subject_deliveries": Row("GET", "topic_subject", "302 404 404 200 200 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
     "notifications:topic_deliveries": Row("GET", "topic_id", "302 404 404 200 200 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
 }  # fmt: skip
 

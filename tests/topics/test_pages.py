@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from committees.models import Role
+from committees.services import role_grant
 from tests.factories import (
     BodyFactory,
     TopicFactory,
@@ -259,7 +260,7 @@ def test_with_places_of_both_levels_the_choices_follow_the_chosen_place(
 ):
     """Options are tagged for the script; a posted place narrows them on the server."""
     user = user_with_role(Role.TOWNSHIP_CLERK, township)
-    user.groups.add(*user_with_role(Role.VILLAGE_CLERK, village).groups.all())
+    role_grant(actor=None, user=user, place=village, role=Role.VILLAGE_CLERK)
     BodyFactory(place=village)
     html = page_of(client, user, reverse("topics:create"))
     assert f'value="{village.pk}" data-level="village"' in html
