@@ -230,3 +230,9 @@ LOGGING = {
 
 # Procedure defaults (DOMAIN.md §4), overridable per place in the admin.
 XST_NOTICE_MIN_DAYS = env.int("XST_NOTICE_MIN_DAYS", default=3)
+
+# Uploads of topic materials and sign-in sheet photos (consult): the largest
+# file accepted; and hours before a written consultation's deadline when those
+# who have not answered are reminded.
+XST_UPLOAD_MAX_BYTES = env.int("XST_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+XST_WRITTEN_REMIND_HOURS = env.int("XST_WRITTEN_REMIND_HOURS", default=24)
