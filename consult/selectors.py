@@ -198,6 +198,9 @@ def session_page(session: Session, *, moderator: bool) -> dict:
     rows = [
         AttendanceRow(p, attendance.get(p.pk), answers.get(p.pk)) for p in participants
     ]
+    if session.is_written:
+        # Who has not answered comes first, at a glance.
+        rows.sort(key=lambda row: row.answer is not None)
     return {
         "rows": rows,
         "opinions": opinions,
