@@ -396,6 +396,9 @@ def session_detail(request, session_id: int):
             "is_open": not session.closed_at
             and session.starts_at <= now <= session.ends_at,
             "in_step": topic.step == Step.CONSULT,
+            # Records of a step the topic has left: a clerk may still correct
+            # them with a reason (the archived topic is sealed).
+            "correctable": bool(topic.step and topic.step > Step.CONSULT),
             "statuses": AttendanceStatus.choices,
             "opinion_form": OpinionForm(),
             "now": now,

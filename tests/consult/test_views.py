@@ -328,3 +328,19 @@ def test_paper_receipt_through_the_page(client, clerk, topic):
         follow=True,
     )
     assert "签收时间不能晚于当前时间" in response.text
+
+
+def test_clerk_corrects_minutes_after_the_step_with_a_reason(
+    client, clerk, topic, meeting, participant
+):
+    services.session_record(actor=clerk, session_id=meeting.pk, minutes="初稿")
+    move(topic, State.ADOPTING)
+    client.force_login(clerk)
+    url = reverse("consult:session", kwargs={"session_id": meeting.pk})
+    assert "更正会议记录" in client.get(url).text
+    record = reverse("consult:record", kwargs={"session_id": meeting.pk})
+    response = client.post(record, {"minutes": "改稿"}, follow=True)
+    assert "不能再修改" in response.text
+    client.post(record, {"minutes": "改稿", "correction": "据录音补正"})
+    meeting.refresh_from_db()
+    assert meeting.minutes == "改稿"
