@@ -1000,9 +1000,10 @@ def photo_upload(*, actor, session_id: int, upload: UploadedFile) -> SignInPhoto
 
 
 def written_request_send(*, actor, session_id: int):
-    """Send a written consultation to every participant (书面征询)."""
+    """Send a written consultation to every participant (书面征询); it is
+    answered while the topic is in step 3."""
     topic_id = _session_for_update(session_id).topic_id
-    with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
+    with _writing(topic_id, actor=actor, steps=CONSULT) as (topic, _r):
         session = _load_session(topic, session_id)
         if not session.is_written:
             raise _invalid(None, _("只有书面征询需要发送征询函。"))
