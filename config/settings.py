@@ -290,3 +290,8 @@ XST_AUDIT_KEYS = env.str("XST_AUDIT_KEYS", default="")
 XST_AUDIT_HEADS_DIR = env.path(
     "XST_AUDIT_HEADS_DIR", default=BASE_DIR / "var" / "audit-heads"
 )
+# Uploads of topic materials and sign-in sheet photos (consult): the largest
+# file accepted; and hours before a written consultation's deadline when those
+# who have not answered are reminded.
+XST_UPLOAD_MAX_BYTES = env.int("XST_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+XST_WRITTEN_REMIND_HOURS = env.int("XST_WRITTEN_REMIND_HOURS", default=24)

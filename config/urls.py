@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("topics/", include("topics.urls")),
     path("notices/", include("notifications.urls")),
+    path("consult/", include("consult.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -116,3 +116,64 @@ def per_topic(check):
     from topics.evidence import Provider
 
     return Provider(check_many=lambda topics: {t.pk for t in topics if check(t)})
+
+
+# -- consult (steps 2 and 3)
+
+
+def _in_days(days: int):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(days=days)
+
+
+def _two_hours_after(o):
+    from datetime import timedelta
+
+    return o.starts_at + timedelta(hours=2)
+
+
+class ParticipantFactory(DjangoModelFactory):
+    class Meta:
+        model = "consult.Participant"
+
+    topic = factory.SubFactory(TopicFactory, state=State.PREPARING)
+    person = factory.SubFactory(PersonFactory)
+    category = "masses"
+
+
+class SessionFactory(DjangoModelFactory):
+    class Meta:
+        model = "consult.Session"
+
+    topic = factory.SubFactory(TopicFactory, state=State.PREPARING)
+    form = factory.LazyAttribute(lambda o: o.topic.forms[0])
+    starts_at = factory.LazyFunction(lambda: _in_days(10))
+    ends_at = factory.LazyAttribute(_two_hours_after)
+    location = "村委会会议室"
+    agenda = "听取方案说明，逐项协商。"
+    host = "主持人"
+
+
+class OpinionFactory(DjangoModelFactory):
+    class Meta:
+        model = "consult.Opinion"
+
+    topic = factory.SubFactory(TopicFactory, state=State.CONSULTING)
+    source = "session"
+    author_name = factory.Sequence(lambda n: f"发言人{n}")
+    content = "建议增加路灯。"
+    kind = "suggestion"
+
+
+class AttendanceFactory(DjangoModelFactory):
+    class Meta:
+        model = "consult.Attendance"
+
+    session = factory.SubFactory(SessionFactory)
+    participant = factory.SubFactory(
+        ParticipantFactory, topic=factory.SelfAttribute("..session.topic")
+    )
+    status = "present"

@@ -114,6 +114,7 @@ def test_a_second_different_check_for_one_code_is_an_error(registry):
     def check(topic):
         return True
 
+    registry._PROVIDERS.pop("consult.session", None)
     registry.provide("consult.session", check)
     registry.provide("consult.session", check)
     with pytest.raises(ValueError):

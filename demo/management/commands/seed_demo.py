@@ -33,6 +33,7 @@ from committees.models import (
 from committees.services import membership_add, role_grant
 from core.audit import audit_record
 from core.models import AuditEvent
+from demo.consult_data import seed_consult
 from demo.data import (
     ACCOUNTS,
     BODY_NAMES,
@@ -91,6 +92,7 @@ class _Seeder:
             self._roster(roster)
         for spec in TOPICS:
             self._topic(spec)
+        seed_consult(self.users)
 
     def _places_and_bodies(self) -> None:
         for spec in PLACES:

@@ -1,0 +1,346 @@
+"""Flows through the pages: what a clerk, a participant and a resident see and do."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from committees.models import Role
+from consult import services
+from consult.models import Attendance, Material, Opinion, Participant, SignInPhoto
+from tests.factories import ParticipantFactory, user_with_role
+from topics.states import State
+
+from .conftest import PDF, PNG, in_days, pdf, plan
+
+pytestmark = pytest.mark.django_db
+
+
+def move(topic, state):
+    type(topic).objects.filter(pk=topic.pk).update(state=state)
+    topic.refresh_from_db()
+
+
+def local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_step_pages_are_registered_for_the_topic_page(topic):
+    """The topic page links to each registered step page (topics.pages)."""
+    from topics.pages import step_links
+
+    urls = [url for _page, url in step_links(topic)]
+    assert reverse("consult:prepare", kwargs={"topic_id": topic.pk}) in urls
+    assert reverse("consult:sessions", kwargs={"topic_id": topic.pk}) in urls
+
+
+def test_clerk_prepares_through_the_page(client, clerk, topic, council):
+    client.force_login(clerk)
+    prepare = reverse("consult:prepare", kwargs={"topic_id": topic.pk})
+    response = client.post(
+        reverse("consult:session_add", kwargs={"topic_id": topic.pk}),
+        {
+            "form": "v_meeting",
+            "starts_at": local(in_days(10)),
+            "ends_at": local(in_days(10) + timedelta(hours=2)),
+            "location": "村委会会议室",
+            "agenda": "议程",
+            "host": "李书记",
+        },
+        follow=True,
+    )
+    assert "协商活动已安排" in response.text
+    client.post(
+        reverse("consult:roster_add", kwargs={"topic_id": topic.pk}),
+        {"platform": council.pk},
+    )
+    client.post(
+        reverse("consult:person_add", kwargs={"topic_id": topic.pk}),
+        {"name": "赵大爷", "category": "stakeholder"},
+    )
+    assert Participant.objects.filter(topic=topic).count() == 5
+    page = client.get(prepare)
+    assert "缺少的界别" in page.text
+    assert "村民代表 2" in page.text
+    response = client.post(
+        reverse("consult:notice_send", kwargs={"topic_id": topic.pk}), follow=True
+    )
+    assert "参会通知已发送" in response.text
+    assert "纸质通知书" in response.text  # the people nothing else reaches
+    assert "登记签收" in response.text
+    client.post(
+        reverse("consult:material_upload", kwargs={"topic_id": topic.pk}),
+        {"title": "实施方案", "file": pdf()},
+    )
+    page = client.get(prepare)
+    assert "实施方案" in page.text and "SHA-256" in page.text
+
+
+def test_bad_session_input_shows_a_message_and_saves_nothing(client, clerk, topic):
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:session_add", kwargs={"topic_id": topic.pk}),
+        {
+            "form": "v_meeting",
+            "starts_at": local(in_days(10)),
+            "ends_at": local(in_days(9)),
+            "location": "x",
+            "agenda": "y",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "结束时间必须晚于开始时间" in response.text
+    response = client.post(
+        reverse("consult:session_add", kwargs={"topic_id": topic.pk}),
+        {"form": "v_meeting", "starts_at": "昨天"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not topic.sessions.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("x.exe", b"MZ\x90\x00", "不允许上传"),
+        ("x.pdf", b"<html><script>alert(1)</script></html>", "内容与扩展名不符"),
+        ("../../x.pdf", b"<html></html>", "内容与扩展名不符"),
+    ],
+)
+def test_bad_upload_through_the_page(client, clerk, topic, name, content, message):
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:material_upload", kwargs={"topic_id": topic.pk}),
+        {"file": SimpleUploadedFile(name, content)},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert message in response.text
+    assert not Material.objects.exists()
+
+
+def test_upload_over_the_limit_through_the_page(client, clerk, topic, settings):
+    settings.XST_UPLOAD_MAX_BYTES = 1024 * 1024
+    client.force_login(clerk)
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024))
+    response = client.post(
+        reverse("consult:material_upload", kwargs={"topic_id": topic.pk}),
+        {"file": big},
+        follow=True,
+    )
+    assert "文件过大" in response.text
+    assert not Material.objects.exists()
+
+
+def test_download_is_an_attachment_with_nosniff(client, clerk, topic, member):
+    version = services.material_upload(
+        actor=clerk,
+        topic_id=topic.pk,
+        upload=pdf('方案"; x=.pdf'.replace('"', "")),
+    )
+    client.force_login(member)
+    response = client.get(
+        reverse("consult:material_download", kwargs={"version_id": version.pk})
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content) == PDF
+
+
+def test_participant_sees_own_topics_and_what_waits(client, clerk, topic, member):
+    plan(clerk, topic, days=1)
+    written = plan(
+        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+    )
+    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.material_upload(
+        actor=clerk, topic_id=topic.pk, upload=pdf(), title="实施方案"
+    )
+    move(topic, State.CONSULTING)
+    client.force_login(member)
+    with time_machine.travel(in_days(1.5), tick=False):
+        page = client.get(reverse("consult:mine"))
+        assert topic.title in page.text
+        assert "实施方案" in page.text
+        assert "参会通知" in page.text
+        assert reverse("consult:session", kwargs={"session_id": written.pk}) in (
+            page.text
+        )
+        assert "等待您答复的书面征询" in page.text
+        response = client.post(
+            reverse("consult:written_answer", kwargs={"session_id": written.pk}),
+            {"content": "同意方案", "kind": "suggestion"},
+            follow=True,
+        )
+        assert "答复已保存" in response.text
+        page = client.get(reverse("consult:mine"))
+        assert "等待您答复的书面征询" not in page.text
+
+
+def test_the_inbox_link_of_a_notice_opens_for_the_participant(
+    client, clerk, topic, member
+):
+    plan(clerk, topic)
+    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    client.force_login(member)
+    assert client.get(notice.notification.link).status_code == 200
+
+
+@pytest.fixture
+def meeting(clerk, topic, participant):
+    session = plan(clerk, topic, days=1)
+    move(topic, State.CONSULTING)
+    with time_machine.travel(in_days(1.01), tick=False):
+        yield session
+
+
+def test_recording_a_meeting_from_the_paper_sheet(client, clerk, meeting, participant):
+    client.force_login(clerk)
+    url = reverse("consult:session", kwargs={"session_id": meeting.pk})
+    page = client.get(url)
+    assert 'value="present"' in page.text
+    client.post(
+        reverse("consult:attendance", kwargs={"session_id": meeting.pk}),
+        {"participant": participant.pk, "status": "present"},
+    )
+    client.post(
+        reverse("consult:photo_add", kwargs={"session_id": meeting.pk}),
+        {"file": SimpleUploadedFile("sheet.png", PNG)},
+    )
+    client.post(
+        reverse("consult:record", kwargs={"session_id": meeting.pk}),
+        {"minutes": "会议记录", "consensus": "同意", "disputed": "资金"},
+    )
+    client.post(
+        reverse("consult:opinion_add", kwargs={"session_id": meeting.pk}),
+        {"participant": participant.pk, "content": "先修主路", "kind": "suggestion"},
+    )
+    assert Attendance.objects.get().status == "present"
+    assert SignInPhoto.objects.count() == 1
+    page = client.get(url)
+    assert "先修主路" in page.text and "出席" in page.text
+    photo = SignInPhoto.objects.get()
+    download = client.get(
+        reverse("consult:photo_download", kwargs={"photo_id": photo.pk})
+    )
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+def test_attendance_for_someone_not_on_the_list_is_refused(
+    client, clerk, topic, meeting
+):
+    from tests.factories import TopicFactory
+
+    stranger = ParticipantFactory(topic=TopicFactory(place=topic.place))
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:attendance", kwargs={"session_id": meeting.pk}),
+        {"participant": stranger.pk, "status": "present"},
+        follow=True,
+    )
+    assert "不在本议题的参与对象名单中" in response.text
+    assert not Attendance.objects.exists()
+
+
+def test_opinion_without_content_is_refused_on_the_page(
+    client, clerk, meeting, participant
+):
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:opinion_add", kwargs={"session_id": meeting.pk}),
+        {"participant": participant.pk, "content": "  ", "kind": "suggestion"},
+        follow=True,
+    )
+    assert "请填写意见内容" in response.text
+    assert not Opinion.objects.exists()
+
+
+def test_resident_comment_is_escaped_and_moderated(client, clerk, topic, village):
+    online = plan(clerk, topic, days=1, form="v_online", location="")
+    move(topic, State.CONSULTING)
+    resident = user_with_role(Role.RESIDENT, village)
+    url = reverse("consult:session", kwargs={"session_id": online.pk})
+    with time_machine.travel(in_days(1.01), tick=False):
+        client.force_login(resident)
+        client.post(
+            reverse("consult:comment", kwargs={"session_id": online.pk}),
+            {"content": "<script>alert('x')</script>"},
+        )
+        page = client.get(url)
+        assert "<script>alert" not in page.text
+        assert "&lt;script&gt;alert" in page.text
+        comment = Opinion.objects.get()
+        client.force_login(clerk)
+        client.post(
+            reverse("consult:hide", kwargs={"session_id": online.pk}),
+            {"opinion": comment.pk, "reason": "无关内容"},
+        )
+        clerk_page = client.get(url)
+        assert "已屏蔽：无关内容" in clerk_page.text
+        client.force_login(resident)
+        assert "&lt;script&gt;" not in client.get(url).text
+        history = client.get(reverse("topics:detail", kwargs={"pk": topic.pk}))
+        assert history.status_code == 404  # residents do not see the case file
+        client.force_login(clerk)
+        history = client.get(reverse("topics:detail", kwargs={"pk": topic.pk}))
+        assert "<script>alert" not in history.text
+
+
+def test_participant_answers_pre_opinion_on_the_prepare_page(client, member, topic):
+    client.force_login(member)
+    url = reverse("consult:prepare", kwargs={"topic_id": topic.pk})
+    assert "记录会前意见" in client.get(url).text
+    client.post(
+        reverse("consult:pre_opinion", kwargs={"topic_id": topic.pk}),
+        {"content": "组里希望先修路", "kind": "suggestion"},
+    )
+    assert Opinion.objects.get().source == "pre"
+
+
+def test_paper_receipt_through_the_page(client, clerk, topic):
+    offline = ParticipantFactory(topic=topic)
+    plan(clerk, topic, days=10)
+    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    paper = notice.notification.deliveries.get(person=offline.person, channel="paper")
+    client.force_login(clerk)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    response = client.post(
+        reverse("consult:notice_receipt", kwargs={"topic_id": topic.pk}),
+        {"delivery": paper.pk, "signed_by": "本人", "signed_on": yesterday},
+        follow=True,
+    )
+    assert "纸质通知签收已登记" in response.text
+    paper.refresh_from_db()
+    assert timezone.localdate(paper.sent_at).isoformat() == yesterday
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    second = ParticipantFactory(topic=topic)
+    services.notice_send(actor=clerk, topic_id=topic.pk)
+    paper2 = notice.notification.deliveries.get(person=second.person, channel="paper")
+    response = client.post(
+        reverse("consult:notice_receipt", kwargs={"topic_id": topic.pk}),
+        {"delivery": paper2.pk, "signed_by": "本人", "signed_on": tomorrow},
+        follow=True,
+    )
+    assert "签收时间不能晚于当前时间" in response.text
+
+
+def test_clerk_corrects_minutes_after_the_step_with_a_reason(
+    client, clerk, topic, meeting, participant
+):
+    services.session_record(actor=clerk, session_id=meeting.pk, minutes="初稿")
+    move(topic, State.ADOPTING)
+    client.force_login(clerk)
+    url = reverse("consult:session", kwargs={"session_id": meeting.pk})
+    assert "更正会议记录" in client.get(url).text
+    record = reverse("consult:record", kwargs={"session_id": meeting.pk})
+    response = client.post(record, {"minutes": "改稿"}, follow=True)
+    assert "不能再修改" in response.text
+    client.post(record, {"minutes": "改稿", "correction": "据录音补正"})
+    meeting.refresh_from_db()
+    assert meeting.minutes == "改稿"
