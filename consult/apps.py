@@ -10,7 +10,7 @@ class ConsultConfig(AppConfig):
         from datetime import timedelta
 
         from core.audit import register_verbs
-        from notifications.periodic import register_check
+        from notifications.periodic import register_job
         from topics.evidence import provide
         from topics.pages import register_step_page
         from topics.states import Step
@@ -67,7 +67,7 @@ class ConsultConfig(AppConfig):
                 "opinion_hide": _("屏蔽网上发言"),
             }
         )
-        register_check(
+        register_job(
             "consult.written_reminders",
             services.send_written_reminders,
             description=_("提醒尚未答复书面征询的参与对象"),

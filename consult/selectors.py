@@ -3,11 +3,13 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from committees.models import MemberCategory, Platform, missing_categories
 from notifications.models import Channel, Delivery, DeliveryStatus
+from topics.models import Topic
 
 from .evidence import notice_status
 from .models import (
@@ -239,13 +241,14 @@ def participant_dashboard(user) -> list[dict]:
     for delivery in (
         Delivery.objects.filter(
             person__user=user,
-            notification__topic_id__in=topic_ids,
+            notification__about_type=ContentType.objects.get_for_model(Topic),
+            notification__about_id__in=topic_ids,
             channel=Channel.INBOX,
         )
         .select_related("notification")
         .order_by("-notification__created_at", "-pk")
     ):
-        notices.setdefault(delivery.notification.topic_id, []).append(delivery)
+        notices.setdefault(delivery.notification.about_id, []).append(delivery)
     answered = set(
         Opinion.objects.filter(
             participant__in=participations, source=Opinion.Source.WRITTEN

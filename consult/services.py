@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 
 import filetype
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -109,7 +110,7 @@ def send_notice(
         recipients=recipients,
         subject=subject,
         body=body,
-        topic=topic,
+        about=topic,
         link=link,
         event_start=event_start,
         event_end=event_end,
@@ -575,7 +576,9 @@ def notice_receipt(
     """Record the signed receipt of a paper notice, on the topic's chain."""
     with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
         if not Delivery.objects.filter(
-            pk=delivery_id, notification__topic=topic
+            pk=delivery_id,
+            notification__about_type=ContentType.objects.get_for_model(Topic),
+            notification__about_id=topic.pk,
         ).exists():
             raise NotVisible
         delivery = receipt_record(

@@ -309,15 +309,16 @@ def test_paper_receipt_through_the_page(client, clerk, topic):
     notice = services.notice_send(actor=clerk, topic_id=topic.pk)
     paper = notice.notification.deliveries.get(person=offline.person, channel="paper")
     client.force_login(clerk)
-    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    # A receipt cannot predate its notice, which was issued today.
+    today = timezone.localdate().isoformat()
     response = client.post(
         reverse("consult:notice_receipt", kwargs={"topic_id": topic.pk}),
-        {"delivery": paper.pk, "signed_by": "本人", "signed_on": yesterday},
+        {"delivery": paper.pk, "signed_by": "本人", "signed_on": today},
         follow=True,
     )
     assert "纸质通知签收已登记" in response.text
     paper.refresh_from_db()
-    assert timezone.localdate(paper.sent_at).isoformat() == yesterday
+    assert timezone.localdate(paper.sent_at).isoformat() == today
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     second = ParticipantFactory(topic=topic)
     services.notice_send(actor=clerk, topic_id=topic.pk)
