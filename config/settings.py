@@ -230,3 +230,12 @@ LOGGING = {
 
 # Procedure defaults (DOMAIN.md §4), overridable per place in the admin.
 XST_NOTICE_MIN_DAYS = env.int("XST_NOTICE_MIN_DAYS", default=3)
+
+# Steps 4-5 (feedback/): the shortest 公示 period in days, and the largest
+# attachment of a decision, progress report or 公示 in bytes.
+XST_PUBLIC_NOTICE_MIN_DAYS = env.int("XST_PUBLIC_NOTICE_MIN_DAYS", default=5)
+XST_FEEDBACK_UPLOAD_MAX_BYTES = env.int(
+    "XST_FEEDBACK_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024
+)
+# Days past a task's deadline before the township is told (督办).
+XST_TASK_ESCALATE_AFTER_DAYS = env.int("XST_TASK_ESCALATE_AFTER_DAYS", default=3)
