@@ -128,7 +128,7 @@ def publicised(topics: Sequence) -> set[int]:
 
 
 def informed(topics: Sequence) -> set[int]:
-    """Every participant has a 通报 delivered (sent, read, or a signed paper receipt)."""
+    """Every participant has a 通报 delivered: sent, read or signed for on paper."""
     ids = _ids(topics)
     wanted: dict[int, set[int]] = {}
     for participant in topic_participants(ids):
