@@ -15,6 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("topics/", include("topics.urls")),
     path("notices/", include("notifications.urls")),
+    path("feedback/", include("feedback.urls")),
+    path("gongshi/", include("feedback.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

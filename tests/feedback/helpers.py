@@ -74,7 +74,7 @@ def run_notice(topic, clerk, *, subject="decision"):
         body="决策方案如下……",
         place_ids=[topic.place_id],
         starts_at=now,
-        ends_at=now + timedelta(days=5),
+        ends_at=now + timedelta(days=5, minutes=1),
     )
 
 
