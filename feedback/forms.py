@@ -32,11 +32,24 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks each one's content."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(item, initial) for item in data if item]
+        return [one(data, initial)] if data else []
+
+
 class FilesMixin(forms.Form):
-    files = forms.FileField(
+    files = MultipleFileField(
         label=_("附件"),
         required=False,
-        widget=MultipleFileInput(attrs={"multiple": True}),
         help_text=_("PDF、Word（docx）、Excel（xlsx）或 JPG、PNG，可多选。"),
     )
 

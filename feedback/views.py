@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotVisible
 from topics import selectors as topic_selectors
+from topics.evidence import missing
 from topics.states import State, Step
 
 from . import forms, selectors, services
@@ -50,6 +51,7 @@ def _adopt_page(request, topic, *, status=200, errors=(), forms_in=None):
         "explain_methods": forms.ExplainMethod.choices,
         "outcomes": forms.Outcome.choices,
         "today": timezone.localdate(),
+        "missing": missing(topic, Step.ADOPT) if topic.step == Step.ADOPT else [],
         **selectors.adoption(topic),
         **(forms_in or {}),
     }
@@ -71,6 +73,9 @@ def _implement_page(request, topic, *, status=200, errors=(), forms_in=None):
         "notice_form": forms.NoticeForm(topic=topic),
         "note_form": forms.NoteForm(),
         "today": timezone.localdate(),
+        "missing": (
+            missing(topic, Step.FEEDBACK) if topic.step == Step.FEEDBACK else []
+        ),
         **selectors.implementation(topic),
         **(forms_in or {}),
     }
@@ -110,10 +115,6 @@ def _act(
     messages.success(request, done)
     name = "feedback:adopt" if page is _adopt_page else "feedback:implement"
     return redirect(reverse(name, kwargs={"topic_id": topic_id}) + anchor)
-
-
-def _files(request) -> list:
-    return request.FILES.getlist("files")
 
 
 @login_required
@@ -182,7 +183,7 @@ def decision(request, topic_id: int):
             meeting_date=d["meeting_date"],
             attendees=d["attendees"],
             plan=d["plan"],
-            files=_files(request),
+            files=d["files"],
         ),
         done=_("班子联席会议决策已登记。"),
     )
@@ -267,7 +268,7 @@ def progress(request, task_id: int):
             percent=d["percent"],
             reported_on=d["reported_on"],
             note=d["note"],
-            files=_files(request),
+            files=d["files"],
         ),
         done=_("落实进展已登记。"),
         anchor="#tasks",
@@ -327,7 +328,7 @@ def notice_create(request, topic_id: int):
             starts_at=d["starts_at"],
             ends_at=d["ends_at"],
             posted_at=d["posted_at"],
-            files=_files(request),
+            files=d["files"],
         ),
         done=_("公示已保存。"),
         anchor="#notices",

@@ -80,3 +80,139 @@ def run_notice(topic, clerk, *, subject="decision"):
 
 def end_notices(days: int = 6) -> int:
     return services.notices_sweep(timezone.now() + timedelta(days=days))
+
+
+def consult_evidence(monkeypatch) -> None:
+    """Step 2-3 checks over consult's real rows, for this branch's tests.
+
+    consult/ registers its own providers for these codes; this branch has only
+    its models, so the walk asks for the rows the steps need (a planned
+    session, participants, opinions) rather than pretending they exist.
+    """
+    from consult.models import Opinion, Participant, Session
+    from topics import evidence
+    from topics.evidence import Provider
+
+    def having(model):
+        def check(topics):
+            ids = [t.pk for t in topics]
+            return set(
+                model.objects.filter(topic_id__in=ids).values_list(
+                    "topic_id", flat=True
+                )
+            )
+
+        return Provider(check_many=check)
+
+    providers = dict(evidence._PROVIDERS)
+    for code in ("prepare.plan", "prepare.notices", "prepare.materials"):
+        providers.setdefault(code, having(Session))
+    providers.setdefault("prepare.participants", having(Participant))
+    providers.setdefault("consult.session", having(Opinion))
+    monkeypatch.setattr(evidence, "_PROVIDERS", providers)
+
+
+def walk_to_archive(*, village, clerk, secretary, town_clerk, resident, opinions=4):
+    """One village topic from draft to 已归档 through the services, real records at
+    every step (steps 2-3 written as consult's rows). Returns the topic."""
+    from committees.models import Body
+    from feedback.models import Disposition
+    from notifications.models import Delivery, DeliveryStatus, Kind
+    from notifications.services import receipt_record
+    from topics.services import topic_create
+
+    from .conftest import add_opinions, add_participants
+
+    topic = topic_create(
+        actor=clerk,
+        place=village,
+        body=Body.objects.get_or_create(
+            place=village, kind="village_committee", defaults={"name": "村委会"}
+        )[0],
+        title="村集体鱼塘承包方案",
+        description="鱼塘承包期满，重新确定承包方案。",
+        category="v4",
+        tag="public_interest",
+        forms=["v_meeting"],
+        source="annual_plan",
+        proposer="村两委",
+    )
+    topic_transition(actor=clerk, topic_id=topic.pk, action="submit")
+    topic_transition(actor=secretary, topic_id=topic.pk, action="approve")
+    add_participants(topic, 3)
+    add_opinions(topic, opinions)
+    topic_transition(actor=clerk, topic_id=topic.pk, action="start_consultation")
+    topic_transition(actor=clerk, topic_id=topic.pk, action="start_adoption")
+    # Step 4: themes and dispositions, one not adopted and explained.
+    dispose_all(topic, clerk)
+    first = Disposition.objects.filter(topic=topic).order_by("pk").first()
+    services.disposition_set(
+        actor=clerk,
+        topic_id=topic.pk,
+        opinion_id=first.opinion_id,
+        theme="承包期",
+        outcome=Outcome.NOT_ADOPTED,
+        reason="与土地承包法规定不符。",
+    )
+    services.explanation_add(
+        actor=clerk,
+        topic_id=topic.pk,
+        disposition_id=first.pk,
+        explained_by="村主任",
+        explained_on=today(),
+        method="face",
+        note="上门说明了法律规定。",
+    )
+    services.compilation_save(actor=clerk, topic_id=topic.pk, summary="两类意见。")
+    services.decision_record(
+        actor=clerk,
+        topic_id=topic.pk,
+        meeting_date=today(),
+        attendees="书记、主任、委员",
+        plan="公开招标承包，期限五年。",
+        files=[pdf()],
+    )
+    vote = {
+        "kind": "villager_reps",
+        "held_on": today(),
+        "entitled": 30,
+        "present": 25,
+        "against": 4,
+        "abstain": 1,
+    }
+    services.vote_record(actor=clerk, topic_id=topic.pk, in_favour=10, **vote)
+    services.vote_record(actor=clerk, topic_id=topic.pk, in_favour=20, **vote)
+    topic_transition(actor=secretary, topic_id=topic.pk, action="start_feedback")
+    # Step 5.
+    from tests.factories import PersonFactory
+
+    task = services.task_create(
+        actor=clerk,
+        topic_id=topic.pk,
+        description="组织公开招标",
+        responsible_id=PersonFactory(place=village).pk,
+        deadline=today() + timedelta(days=10),
+    )
+    services.supervision_note_add(actor=town_clerk, task_id=task.pk, note="按期完成")
+    services.progress_report(
+        actor=clerk,
+        task_id=task.pk,
+        percent=100,
+        reported_on=today(),
+        note="已签订合同。",
+        files=[png()],
+    )
+    notice = run_notice(topic, clerk)
+    response = services.response_submit(
+        actor=resident, public_id=notice.public_id, kind="objection", content="期限太长"
+    )
+    services.response_answer(actor=clerk, response_id=response.pk, answer="按法定程序")
+    end_notices()
+    services.bulletin_send(actor=clerk, topic_id=topic.pk)
+    for delivery in Delivery.objects.filter(
+        notification__kind=Kind.BULLETIN, status=DeliveryStatus.QUEUED
+    ):
+        receipt_record(actor=clerk, delivery_id=delivery.pk, signed_by="本人")
+    topic_transition(actor=clerk, topic_id=topic.pk, action="archive")
+    topic.refresh_from_db()
+    return topic
