@@ -18,9 +18,8 @@ from feedback.models import (
     Vote,
 )
 from notifications.models import Delivery, DeliveryStatus, Kind
-from tests.factories import PersonFactory
+from tests.factories import BodyFactory, PersonFactory
 from topics.models import Topic
-from topics.services import topic_transition
 from topics.states import State
 
 from .conftest import add_opinions, add_participants
@@ -66,9 +65,7 @@ def test_walk_through_the_pages(
             reverse("topics:create"),
             {
                 "place": village.pk,
-                "body": __import__("tests.factories")
-                .factories.BodyFactory(place=village)
-                .pk,
+                "body": BodyFactory(place=village).pk,
                 "title": "村规民约修订",
                 "description": "修订村规民约第三章。",
                 "category": "v3",
