@@ -261,9 +261,8 @@ def test_every_page_refuses_changes_with_a_message(archived, clerk):
         assert "议题已归档" in response.content.decode(), url
     assert record_counts() == before
     page = browser.get(reverse("feedback:implement", args=[archived.pk])).content
-    assert 'action="%s"' % reverse("feedback:task_create", args=[archived.pk]) not in (
-        page.decode()
-    )
+    create = reverse("feedback:task_create", args=[archived.pk])
+    assert f'action="{create}"' not in page.decode()
     note = browser.post(reverse("feedback:note", args=[archived.pk]), {"text": "补记"})
     assert note.status_code == 302
     assert models.Note.objects.get().text == "补记"
@@ -290,10 +289,10 @@ def test_every_admin_page_of_the_records_refuses_changes(archived):
         if row is None:
             continue
         info = (model._meta.app_label, model._meta.model_name)
-        change = reverse("admin:%s_%s_change" % info, args=[row.pk])
+        change = reverse("admin:{}_{}_change".format(*info), args=[row.pk])
         assert browser.get(change).status_code == 200  # shown, read-only
         assert browser.post(change, {}).status_code == 403
-        delete = reverse("admin:%s_%s_delete" % info, args=[row.pk])
+        delete = reverse("admin:{}_{}_delete".format(*info), args=[row.pk])
         assert browser.post(delete, {"post": "yes"}).status_code == 403
     assert record_counts()["Task"] == 1
 
