@@ -626,8 +626,8 @@ def _publish(notice: PublicNotice, topic: Topic, actor, now: datetime) -> None:
         actor=actor,
         verb="notice_publish",
         record=notice,
-        from_state=NoticeStatus.SCHEDULED,
-        to_state=NoticeStatus.PUBLISHED,
+        before={"status": NoticeStatus.SCHEDULED},
+        after={"status": NoticeStatus.PUBLISHED},
     )
     persons = [p.person for p in topic_participants([topic.pk])]
     if persons:
@@ -748,8 +748,8 @@ def notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotice:
             actor=actor,
             verb="notice_withdraw",
             record=notice,
-            from_state=before,
-            to_state=NoticeStatus.WITHDRAWN,
+            before={"status": before},
+            after={"status": NoticeStatus.WITHDRAWN},
             reason=reason,
         )
     return notice
@@ -803,8 +803,8 @@ def notices_sweep(now: datetime) -> int:
                         actor=None,
                         verb="notice_withdraw",
                         record=notice,
-                        from_state=NoticeStatus.SCHEDULED,
-                        to_state=NoticeStatus.WITHDRAWN,
+                        before={"status": NoticeStatus.SCHEDULED},
+                        after={"status": NoticeStatus.WITHDRAWN},
                         reason=notice.withdraw_reason,
                     )
                 else:
@@ -819,8 +819,8 @@ def notices_sweep(now: datetime) -> int:
                     actor=None,
                     verb="notice_end",
                     record=notice,
-                    from_state=NoticeStatus.PUBLISHED,
-                    to_state=NoticeStatus.ENDED,
+                    before={"status": NoticeStatus.PUBLISHED},
+                    after={"status": NoticeStatus.ENDED},
                 )
                 changed += 1
     return changed

@@ -24,6 +24,7 @@ from committees.models import (
     RoleGrant,
 )
 from core.audit import verify_chain
+from demo import feedback_data
 from core.models import AuditEvent
 from topics.catalogue import category_fits, form_fits
 from topics.models import Topic, step_limit
@@ -171,9 +172,11 @@ def test_topics_in_every_state_at_both_levels_with_real_audit_chains(seed_output
         assert topic.forms and all(form_fits(topic.level, f) for f in topic.forms)
         events = AuditEvent.objects.for_subject(topic).order_by("seq")
         assert verify_chain(topic) == []
-        assert events.last().to_state == topic.state
+        assert events.exclude(to_state="").last().to_state == topic.state
         if events.first().verb == "demo_seed":
-            assert events.count() == 1 and events.first().actor is None
+            assert events.first().actor is None
+            # Steps 4-5 then run through feedback's services (demo/feedback_data).
+            assert events.count() == 1 or topic.state in feedback_data.STATES
             assert topic.state in {
                 State.CONSULTING,
                 State.ADOPTING,
