@@ -157,7 +157,7 @@ def _adopt(topic: Topic, clerk, opinions: list[Opinion], *, complete: bool) -> N
     services.compilation_save(
         actor=clerk,
         topic_id=topic.pk,
-        summary="共收集意见 %d 条，归为“实施方式”“资金与监督”两类。" % len(opinions),
+        summary=f"共收集意见 {len(opinions)} 条，归为“实施方式”“资金与监督”两类。",
     )
     services.decision_record(
         actor=clerk,

@@ -24,8 +24,8 @@ from committees.models import (
     RoleGrant,
 )
 from core.audit import verify_chain
-from demo import feedback_data
 from core.models import AuditEvent
+from demo import feedback_data
 from topics.catalogue import category_fits, form_fits
 from topics.models import Topic, step_limit
 from topics.selectors import topic_list
