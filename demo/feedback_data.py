@@ -138,8 +138,8 @@ def _adopt(topic: Topic, clerk, opinions: list[Opinion], *, complete: bool) -> N
             outcome=outcome,
             reason=(
                 "意见合理，已写入决策方案。",
-                "部分采纳：分期实施，首期先做群众最急需的部分。",
-                "不予采纳：与上级规划要求不符。",
+                "分期实施，首期先做群众最急需的部分。",
+                "与上级规划要求不符。",
             )[index % 3],
         )
         if outcome != Outcome.ADOPTED:

@@ -134,6 +134,20 @@ def public_notice(public_id) -> PublicNotice | None:
     )
 
 
+def topic_of_own_task(user, topic_id: int):
+    """The topic, when the user is the responsible person of one of its tasks."""
+    from topics.models import Topic
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Topic.objects.select_related("place", "place__parent", "body")
+        .filter(pk=topic_id, tasks__responsible__user=user)
+        .distinct()
+        .first()
+    )
+
+
 def attachment(pk: int) -> Attachment | None:
     return (
         Attachment.objects.select_related("topic__place", "notice")

@@ -24,8 +24,12 @@ from . import permissions as perm
 from .models import AttachmentPurpose, NoticeStatus, Task
 
 
-def _topic(user, topic_id: int):
+def _topic(user, topic_id: int, *, own_task: bool = False):
     topic = topic_selectors.topic_detail(user, topic_id)
+    if topic is None and own_task:
+        # A task's responsible person without a role on the place sees the
+        # page of the topic they report on (their task's form only).
+        topic = selectors.topic_of_own_task(user, topic_id)
     if topic is None:
         raise NotVisible
     return topic
@@ -73,6 +77,7 @@ def _implement_page(request, topic, *, status=200, errors=(), forms_in=None):
         "notice_form": forms.NoticeForm(topic=topic),
         "note_form": forms.NoteForm(),
         "today": timezone.localdate(),
+        "user_id": request.user.pk,
         "missing": (
             missing(topic, Step.FEEDBACK) if topic.step == Step.FEEDBACK else []
         ),
@@ -89,7 +94,7 @@ def adopt(request, topic_id: int):
 
 @login_required
 def implement(request, topic_id: int):
-    return _implement_page(request, _topic(request.user, topic_id))
+    return _implement_page(request, _topic(request.user, topic_id, own_task=True))
 
 
 def _act(
@@ -101,9 +106,10 @@ def _act(
     run: Callable,
     done: str,
     anchor: str = "",
+    own_task: bool = False,
 ):
     """Validate the form, run the service, and redirect; or re-render with why not."""
-    topic = _topic(request.user, topic_id)
+    topic = _topic(request.user, topic_id, own_task=own_task)
     if form is not None and not form.is_valid():
         return page(request, topic, status=400, errors=_form_errors(form))
     try:
@@ -272,6 +278,7 @@ def progress(request, task_id: int):
         ),
         done=_("落实进展已登记。"),
         anchor="#tasks",
+        own_task=True,
     )
 
 

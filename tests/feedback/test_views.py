@@ -180,3 +180,35 @@ def test_staff_files_are_served_only_to_who_sees_the_topic(adopting, clerk, requ
     assert browser(request, "town_clerk").get(url).status_code == 200
     assert browser(request, "outsider").get(url).status_code == 404
     assert browser(request, "resident").get(url).status_code == 404
+
+
+def test_the_responsible_person_reports_through_the_page(
+    adopting, clerk, secretary, resident
+):
+    from committees.models import Person
+    from feedback.models import ProgressReport
+
+    to_feedback(adopting, clerk, secretary)
+    person = Person.objects.create(name="承包人", user=resident)
+    task = services.task_create(
+        actor=clerk,
+        topic_id=adopting.pk,
+        description="清淤",
+        responsible_id=person.pk,
+        deadline=today() + timedelta(days=3),
+    )
+    client = Client()
+    client.force_login(resident)
+    page = client.get(reverse("feedback:implement", args=[adopting.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("feedback:progress", args=[task.pk]) in html
+    assert reverse("feedback:task_close", args=[task.pk]) not in html
+    assert reverse("feedback:task_create", args=[adopting.pk]) not in html
+    done = client.post(
+        reverse("feedback:progress", args=[task.pk]),
+        {"percent": 30, "reported_on": today().isoformat(), "note": "已清淤三成"},
+    )
+    assert done.status_code == 302
+    assert ProgressReport.objects.get().reported_by == resident
+    assert client.get(reverse("feedback:adopt", args=[adopting.pk])).status_code == 404
