@@ -53,15 +53,14 @@ def compiled(topics: Sequence) -> set[int]:
 
 
 def disposed(topics: Sequence) -> set[int]:
-    """Every counted opinion has an outcome with its reason (and there is one)."""
+    """Every counted opinion has an outcome with its reason."""
     ids = _ids(topics)
-    having = _lacking(topic_opinions(ids).order_by())
     undecided = _lacking(
         topic_opinions(ids)
         .filter(Q(disposition__isnull=True) | Q(disposition__outcome=""))
         .order_by()
     )
-    return having - undecided
+    return set(ids) - undecided
 
 
 def explained(topics: Sequence) -> set[int]:

@@ -182,6 +182,7 @@ class VoteCategory(models.Model):
     township = models.ForeignKey(
         "committees.Place",
         on_delete=models.CASCADE,
+        limit_choices_to={"kind": "township"},
         related_name="vote_categories",
         verbose_name=_("镇"),
     )
@@ -239,6 +240,7 @@ class MeetingRule(models.Model):
     township = models.ForeignKey(
         "committees.Place",
         on_delete=models.CASCADE,
+        limit_choices_to={"kind": "township"},
         related_name="meeting_rules",
         verbose_name=_("镇"),
     )
@@ -263,7 +265,16 @@ class MeetingRule(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["township", "kind"], name="meetingrule_once"
-            )
+            ),
+            # A share of the members: at most all of them, never of nobody.
+            models.CheckConstraint(
+                condition=models.Q(quorum_num__lte=models.F("quorum_den"))
+                & models.Q(pass_num__lte=models.F("pass_den"))
+                & models.Q(quorum_den__gte=1)
+                & models.Q(pass_den__gte=1),
+                name="meetingrule_fractions",
+                violation_error_message=_("比例的分子不能大于分母，分母至少为 1。"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ writes the record and appends the change to the topic's audit chain in one
 transaction. The only write an archived topic takes is ``topic_note_append``.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -18,14 +19,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from committees import roles
 from committees.models import Person, Place
+from committees.permissions import place_perm_holders
 from consult.selectors import topic_opinions, topic_participants
-from core.errors import Conflict, NotVisible
+from core.errors import Conflict, NotVisible, Sealed
 from notifications.models import Kind
 from notifications.services import notify
 from topics.models import Topic
 from topics.records import snapshot, topic_event, topic_write
-from topics.states import Step
+from topics.states import State, Step
 
 from . import permissions as perm
 from . import rules
@@ -55,6 +58,8 @@ from .models import (
     Vote,
     VoteMark,
 )
+
+logger = logging.getLogger(__name__)
 
 ADOPT = {Step.ADOPT}
 FEEDBACK = {Step.FEEDBACK}
@@ -455,18 +460,17 @@ def task_create(
             record=task,
             after=snapshot(task, ["description", "responsible", "deadline"]),
         )
-        if responsible.user_id or responsible.phone or responsible.email:
-            send_notice(
-                topic=topic,
-                key=f"feedback-task:{task.pk}",
-                kind=Kind.REMINDER,
-                recipients=[responsible],
-                subject=_("落实任务：%(topic)s") % {"topic": topic.title},
-                body=_("您是以下任务的责任人，完成期限 %(deadline)s：%(text)s")
-                % {"deadline": deadline.isoformat(), "text": description},
-                link=reverse("feedback:implement", kwargs={"topic_id": topic.pk}),
-                actor=actor,
-            )
+        send_notice(
+            topic=topic,
+            key=f"feedback-task:{task.pk}",
+            kind=Kind.REMINDER,
+            recipients=[responsible],
+            subject=_("落实任务：%(topic)s") % {"topic": topic.title},
+            body=_("您是以下任务的责任人，完成期限 %(deadline)s：%(text)s")
+            % {"deadline": deadline.isoformat(), "text": description},
+            link=reverse("feedback:implement", kwargs={"topic_id": topic.pk}),
+            actor=actor,
+        )
     return task
 
 
@@ -771,12 +775,59 @@ def notice_photo_add(*, actor, notice_id: int, upload) -> Attachment:
         )[0]
 
 
+def _withdraw_unshown(notice: PublicNotice, topic: Topic, now, reason: str) -> None:
+    notice.status = NoticeStatus.WITHDRAWN
+    notice.withdrawn_at = now
+    notice.withdraw_reason = reason
+    notice.save(update_fields=["status", "withdrawn_at", "withdraw_reason"])
+    topic_event(
+        topic,
+        actor=None,
+        verb="notice_withdraw",
+        record=notice,
+        before={"status": NoticeStatus.SCHEDULED},
+        after={"status": NoticeStatus.WITHDRAWN},
+        reason=reason,
+    )
+
+
+def _sweep_one(notice_id: int, topic_id: int, now: datetime) -> bool:
+    with topic_write(topic_id) as topic:
+        notice = _locked_notice(topic, notice_id)
+        if notice.status == NoticeStatus.SCHEDULED and notice.starts_at <= now:
+            if topic.state != State.FEEDBACK:
+                # The topic was withdrawn meanwhile: nothing of it goes public.
+                _withdraw_unshown(
+                    notice, topic, now, _("议题已不在结果反馈阶段，公示未发布。")
+                )
+            elif notice.ends_at <= now:
+                # Never shown in time: it cannot count as having run its period.
+                _withdraw_unshown(notice, topic, now, _("未能按时发布，公示期已过。"))
+            else:
+                _publish(notice, topic, None, now)
+            return True
+        if notice.status == NoticeStatus.PUBLISHED and notice.ends_at <= now:
+            notice.status = NoticeStatus.ENDED
+            notice.ended_at = now
+            notice.save(update_fields=["status", "ended_at"])
+            topic_event(
+                topic,
+                actor=None,
+                verb="notice_end",
+                record=notice,
+                before={"status": NoticeStatus.PUBLISHED},
+                after={"status": NoticeStatus.ENDED},
+            )
+            return True
+    return False
+
+
 def notices_sweep(now: datetime) -> int:
     """The scheduled job: publish 公示 whose start has come, end those whose end has.
 
-    Safe to run twice: each notice moves only from the state it is found in.
+    Safe to run twice: each notice moves only from the state it is found in,
+    each in its own transaction; a sealed topic's notice is left as it is.
     """
-    changed = 0
     due = list(
         PublicNotice.objects.filter(
             status=NoticeStatus.SCHEDULED, starts_at__lte=now
@@ -786,43 +837,14 @@ def notices_sweep(now: datetime) -> int:
             status=NoticeStatus.PUBLISHED, ends_at__lte=now
         ).values_list("pk", "topic_id")
     )
+    changed = 0
     for notice_id, topic_id in due:
-        with topic_write(topic_id) as topic:
-            notice = _locked_notice(topic, notice_id)
-            if notice.status == NoticeStatus.SCHEDULED and notice.starts_at <= now:
-                if notice.ends_at <= now:
-                    # Never shown in time: it cannot count as having run its period.
-                    notice.status = NoticeStatus.WITHDRAWN
-                    notice.withdrawn_at = now
-                    notice.withdraw_reason = _("未能按时发布，公示期已过。")
-                    notice.save(
-                        update_fields=["status", "withdrawn_at", "withdraw_reason"]
-                    )
-                    topic_event(
-                        topic,
-                        actor=None,
-                        verb="notice_withdraw",
-                        record=notice,
-                        before={"status": NoticeStatus.SCHEDULED},
-                        after={"status": NoticeStatus.WITHDRAWN},
-                        reason=notice.withdraw_reason,
-                    )
-                else:
-                    _publish(notice, topic, None, now)
-                changed += 1
-            elif notice.status == NoticeStatus.PUBLISHED and notice.ends_at <= now:
-                notice.status = NoticeStatus.ENDED
-                notice.ended_at = now
-                notice.save(update_fields=["status", "ended_at"])
-                topic_event(
-                    topic,
-                    actor=None,
-                    verb="notice_end",
-                    record=notice,
-                    before={"status": NoticeStatus.PUBLISHED},
-                    after={"status": NoticeStatus.ENDED},
-                )
-                changed += 1
+        try:
+            changed += _sweep_one(notice_id, topic_id, now)
+        except Sealed:
+            logger.warning(
+                "notice %s of sealed topic %s left as it is", notice_id, topic_id
+            )
     return changed
 
 
@@ -862,9 +884,6 @@ def response_submit(*, actor, public_id, kind: str, content: str) -> NoticeRespo
             record=response,
             after=snapshot(response, ["notice", "kind", "content"]),
         )
-        from committees import roles
-        from committees.permissions import place_perm_holders
-
         clerks = place_perm_holders(roles.RUN, {topic.place_id}).get(topic.place_id, [])
         if clerks:
             send_notice(

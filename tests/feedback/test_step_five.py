@@ -370,3 +370,34 @@ def test_informed_needs_every_participant_reached_or_a_paper_receipt(
     for delivery in paper:
         receipt_record(actor=clerk, delivery_id=delivery.pk, signed_by="本人")
     assert "feedback.informed" not in codes(feedback_topic)
+
+
+def test_a_scheduled_notice_of_a_withdrawn_topic_is_never_published(
+    feedback_topic, clerk, secretary
+):
+    from topics.services import topic_transition
+
+    notice = services.notice_create(actor=clerk, **notice_args(feedback_topic))
+    topic_transition(
+        actor=secretary, topic_id=feedback_topic.pk, action="withdraw", reason="停止"
+    )
+    assert services.notices_sweep(timezone.now() + timedelta(hours=2)) == 1
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.WITHDRAWN
+    assert "结果反馈" in notice.withdraw_reason
+
+
+def test_a_meeting_rule_share_cannot_exceed_the_whole(village):
+    from django.db import IntegrityError, transaction
+
+    from feedback.models import MeetingRule
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MeetingRule.objects.create(
+            township=village.parent,
+            kind="villagers",
+            quorum_num=3,
+            quorum_den=2,
+            pass_num=1,
+            pass_den=2,
+        )
