@@ -83,11 +83,12 @@ def end_notices(days: int = 6) -> int:
 
 
 def consult_evidence(monkeypatch) -> None:
-    """Step 2-3 checks over consult's real rows, for this branch's tests.
+    """Stand-ins for consult's step 2-3 checks, over consult's rows.
 
-    consult/ registers its own providers for these codes; this branch has only
-    its models, so the walk asks for the rows the steps need (a planned
-    session, participants, opinions) rather than pretending they exist.
+    consult/ provides and tests the real checks of steps 2-3 (notice lead
+    time, materials…); these tests are about steps 4-5, so they ask only for
+    the rows feedback builds on (a session, participants, opinions), whether
+    or not consult's own checks are installed.
     """
     from consult.models import Opinion, Participant, Session
     from topics import evidence
@@ -106,9 +107,9 @@ def consult_evidence(monkeypatch) -> None:
 
     providers = dict(evidence._PROVIDERS)
     for code in ("prepare.plan", "prepare.notices", "prepare.materials"):
-        providers.setdefault(code, having(Session))
-    providers.setdefault("prepare.participants", having(Participant))
-    providers.setdefault("consult.session", having(Opinion))
+        providers[code] = having(Session)
+    providers["prepare.participants"] = having(Participant)
+    providers["consult.session"] = having(Opinion)
     monkeypatch.setattr(evidence, "_PROVIDERS", providers)
 
 
