@@ -64,8 +64,9 @@ def dashboard(request):
         context["drafts"] = _section(selectors.drafts_in_work(user))
     if roles.RUN in held:
         running = _section(selectors.topics_in_progress(user))
+        lacking = evidence.missing_many(running.rows)
         context["in_progress"] = Section(
-            rows=[(t, evidence.missing(t, t.step)) for t in running.rows],
+            rows=[(t, lacking[t.pk]) for t in running.rows],
             more=running.more,
         )
     overdue = _section(selectors.overdue_topics(user, now))
