@@ -37,7 +37,10 @@ def _topic(user, topic_id: int, *, own_task: bool = False):
 
 def _form_errors(form) -> list[str]:
     return [
-        f"{form.fields[name].label}：{message}" if name in form.fields else message
+        _("%(label)s：%(message)s")
+        % {"label": form.fields[name].label, "message": message}
+        if name in form.fields
+        else message
         for name, errors in form.errors.items()
         for message in errors
     ]
@@ -482,10 +485,11 @@ def _public_url(request, notice) -> str:
 
 
 def public_list(request):
+    """Current and past 公示; ``?place=<id>`` for one village's notice board."""
+    place = request.GET.get("place", "")
+    notices = selectors.public_notices(place_id=int(place) if place.isdigit() else None)
     return render(
-        request,
-        "feedback/public_list.html",
-        {"notices": list(selectors.public_notices()[:100])},
+        request, "feedback/public_list.html", {"notices": list(notices[:100])}
     )
 
 

@@ -212,3 +212,14 @@ def test_the_responsible_person_reports_through_the_page(
     assert done.status_code == 302
     assert ProgressReport.objects.get().reported_by == resident
     assert client.get(reverse("feedback:adopt", args=[adopting.pk])).status_code == 404
+
+
+def test_the_public_list_filters_by_place(running, village):
+    from tests.factories import VillageFactory
+
+    client = Client()
+    url = reverse("public_notices")
+    assert running.title in client.get(url, {"place": village.pk}).content.decode()
+    other = VillageFactory()
+    assert running.title not in client.get(url, {"place": other.pk}).content.decode()
+    assert client.get(url, {"place": "x"}).status_code == 200
