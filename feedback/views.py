@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -534,11 +534,13 @@ def public_notice_print(request, public_id):
     notice = _public_or_404(public_id)
     url = _public_url(request, notice)
     qr = segno.make(url, error="m")
-    return render(
-        request,
-        "feedback/public_print.html",
-        {"notice": notice, "url": url, "qr": qr.svg_data_uri(scale=4, border=2)},
-    )
+    # The sheet goes on a Chinese notice board whoever prints it.
+    with translation.override(settings.LANGUAGE_CODE):
+        return render(
+            request,
+            "feedback/public_print.html",
+            {"notice": notice, "url": url, "qr": qr.svg_data_uri(scale=4, border=2)},
+        )
 
 
 def public_notice_file(request, public_id, attachment_id: int):
