@@ -401,3 +401,25 @@ def test_a_meeting_rule_share_cannot_exceed_the_whole(village):
             pass_num=1,
             pass_den=2,
         )
+
+
+def test_archiving_is_refused_until_step_five_holds_and_says_what_is_missing(
+    feedback_topic, clerk, person, resident
+):
+    from topics.services import TransitionRefused, topic_transition
+
+    task = new_task(feedback_topic, clerk, person)
+    services.progress_report(
+        actor=clerk, task_id=task.pk, percent=100, reported_on=today(), note="完成"
+    )
+    notice = run_notice(feedback_topic, clerk)
+    services.response_submit(
+        actor=resident, public_id=notice.public_id, kind="objection", content="异议"
+    )
+    end_notices()
+    with pytest.raises(TransitionRefused) as refused:
+        topic_transition(actor=clerk, topic_id=feedback_topic.pk, action="archive")
+    assert "公示期满" in refused.value.message
+    assert "向参与协商对象通报情况" in refused.value.message
+    feedback_topic.refresh_from_db()
+    assert feedback_topic.state == "feedback"
