@@ -223,3 +223,64 @@ def test_the_public_list_filters_by_place(running, village):
     other = VillageFactory()
     assert running.title not in client.get(url, {"place": other.pk}).content.decode()
     assert client.get(url, {"place": "x"}).status_code == 200
+
+
+def every_staff_url(topic) -> list[tuple[str, str]]:
+    """(method, url) of every staff page and action of feedback, for one topic."""
+    from feedback.models import Attachment, NoticeResponse, PublicNotice, Task
+
+    task = Task.objects.filter(topic=topic).first()
+    notice = PublicNotice.objects.filter(topic=topic).first()
+    response = NoticeResponse.objects.filter(notice__topic=topic).first()
+    attachment = Attachment.objects.filter(topic=topic).first()
+    t = [topic.pk]
+    return [
+        ("get", reverse("feedback:adopt", args=t)),
+        ("get", reverse("feedback:implement", args=t)),
+        ("get", reverse("feedback:attachment", args=[attachment.pk])),
+        ("post", reverse("feedback:disposition", args=t)),
+        ("post", reverse("feedback:compile", args=t)),
+        ("post", reverse("feedback:explanation", args=t)),
+        ("post", reverse("feedback:decision", args=t)),
+        ("post", reverse("feedback:vote_mark", args=t)),
+        ("post", reverse("feedback:vote", args=t)),
+        ("post", reverse("feedback:task_create", args=t)),
+        ("post", reverse("feedback:progress", args=[task.pk])),
+        ("post", reverse("feedback:task_close", args=[task.pk])),
+        ("post", reverse("feedback:supervise", args=[task.pk])),
+        ("post", reverse("feedback:notice_create", args=t)),
+        ("post", reverse("feedback:notice_withdraw", args=[notice.pk])),
+        ("post", reverse("feedback:notice_photo", args=[notice.pk])),
+        ("post", reverse("feedback:response_answer", args=[response.pk])),
+        ("post", reverse("feedback:bulletin", args=t)),
+        ("post", reverse("feedback:note", args=t)),
+    ]
+
+
+@pytest.fixture
+def full_topic(running, clerk, resident):
+    from tests.factories import PersonFactory
+
+    services.task_create(
+        actor=clerk,
+        topic_id=running.topic_id,
+        description="x",
+        responsible_id=PersonFactory().pk,
+        deadline=today(),
+    )
+    services.response_submit(
+        actor=resident, public_id=running.public_id, kind="opinion", content="x"
+    )
+    return running.topic
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("anonymous", 302), ("outsider", 404), ("resident", 404)]
+)
+def test_every_staff_url_is_closed_to_outsiders(full_topic, request, who, status):
+    client = browser(request, who)
+    for method, url in every_staff_url(full_topic):
+        response = getattr(client, method)(url, {})
+        assert response.status_code == status, (method, url)
+        if status == 302:
+            assert response["Location"].startswith(reverse("login")), url
