@@ -139,12 +139,12 @@ def _measure_notices(persons, eager: bool) -> tuple[float, float]:
     from django.db import transaction
     from django.utils import timezone
 
-    from notifications import services
     from notifications.models import Channel, Delivery, DeliveryStatus, Kind
+    from notifications.notify import notify
 
     start = time.perf_counter()
     with transaction.atomic():
-        services.notify(
+        notify(
             key="bench-notice",
             kind=Kind.MEETING_NOTICE,
             recipients=persons,

@@ -295,3 +295,11 @@ XST_AUDIT_HEADS_DIR = env.path(
 # who have not answered are reminded.
 XST_UPLOAD_MAX_BYTES = env.int("XST_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 XST_WRITTEN_REMIND_HOURS = env.int("XST_WRITTEN_REMIND_HOURS", default=24)
+# Steps 4-5 (feedback/): the shortest 公示 period in days, and the largest
+# attachment of a decision, progress report or 公示 in bytes.
+XST_PUBLIC_NOTICE_MIN_DAYS = env.int("XST_PUBLIC_NOTICE_MIN_DAYS", default=5)
+XST_FEEDBACK_UPLOAD_MAX_BYTES = env.int(
+    "XST_FEEDBACK_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024
+)
+# Days past a task's deadline before the township is told (督办).
+XST_TASK_ESCALATE_AFTER_DAYS = env.int("XST_TASK_ESCALATE_AFTER_DAYS", default=3)

@@ -20,6 +20,8 @@ urlpatterns = [
     path("topics/", include("topics.urls")),
     path("notices/", include("notifications.urls")),
     path("consult/", include("consult.urls")),
+    path("feedback/", include("feedback.urls")),
+    path("gongshi/", include("feedback.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

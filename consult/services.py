@@ -36,7 +36,8 @@ from committees.models import (
 )
 from core.errors import NotVisible
 from notifications.models import Delivery, Kind
-from notifications.services import notify, receipt_record
+from notifications.notify import notify
+from notifications.services import receipt_record
 from topics.catalogue import Form, form_fits
 from topics.models import Topic
 from topics.records import snapshot, topic_event, topic_write

@@ -254,7 +254,7 @@ def _history_notice(topic: Topic, participants, first: Session) -> None:
     notification = Notification.objects.create(
         key=f"consult:notice:{topic.pk}:1",
         kind=Kind.MEETING_NOTICE,
-        topic=topic,
+        about=topic,
         subject=f"参会通知：{topic.title}",
         body=first.agenda,
         event_start=first.starts_at,

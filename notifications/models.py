@@ -87,15 +87,6 @@ class Notification(models.Model):
         return self.subject
 
     @property
-    def topic(self):
-        """The subject under its old name, for callers written before ``about``."""
-        return self.about
-
-    @topic.setter
-    def topic(self, value) -> None:
-        self.about = value
-
-    @property
     def required(self) -> bool:
         return self.kind in REQUIRED_KINDS
 

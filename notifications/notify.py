@@ -155,7 +155,6 @@ def notify(
     location: str = "",
     actor=None,
     channels: Iterable[str] | None = None,
-    topic: models.Model | None = None,
 ) -> Notification:
     """Send one logical notice; the same ``key`` again adds only new recipients.
 
@@ -169,12 +168,6 @@ def notify(
     and SMS are queued only when that transaction commits, so a rolled-back
     change sends nothing, and a broker outage never fails the change.
     """
-    if topic is not None:
-        # The old name, for callers written before ``about`` (other branches
-        # of this release); both at once is a mistake.
-        if about is not None and about != topic:
-            raise ValueError("give about= only; topic= is its old name")
-        about = topic
     if kind not in Kind.values:
         raise ValueError(f"unknown notice kind {kind!r}")
     if about is not None and not about.pk:

@@ -83,7 +83,6 @@ def register_job(
 
 # The registry's names before the rename, for apps written against them in
 # parallel branches of this release; new code uses register_job.
-register_check = register_job
 
 
 # Jobs run hourly or daily over the whole installation; the global task limit

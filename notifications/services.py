@@ -16,18 +16,7 @@ from core.audit import audit_record
 from core.errors import NotVisible
 
 from .models import Channel, Delivery, DeliveryStatus, Preference
-from .notify import notify
 from .permissions import may_manage_subject
-
-# ``notifications.services.notify`` was the documented entry point before the
-# split; it stays importable from here for callers written against it.
-__all__ = [
-    "delivery_mark_read",
-    "inbox_mark_all_read",
-    "notify",
-    "preference_save",
-    "receipt_record",
-]
 
 PREFERENCE_FIELDS = ("email", "sms", "daily_digest")
 # Two tries: a concurrent first save of the same person's record (their

@@ -177,3 +177,34 @@ class AttendanceFactory(DjangoModelFactory):
         ParticipantFactory, topic=factory.SelfAttribute("..session.topic")
     )
     status = "present"
+
+
+# -- feedback (steps 4 and 5) ---------------------------------------------------
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+class FeedbackTaskFactory(DjangoModelFactory):
+    """A 落实 task written directly, for tests of reads and evidence."""
+
+    class Meta:
+        model = "feedback.Task"
+
+    topic = factory.SubFactory(TopicFactory, state=State.FEEDBACK)
+    description = factory.Sequence(lambda n: f"落实任务{n}")
+    responsible = factory.SubFactory(PersonFactory)
+    deadline = factory.LazyFunction(lambda: _today())
+
+
+class FeedbackProgressFactory(DjangoModelFactory):
+    class Meta:
+        model = "feedback.ProgressReport"
+
+    task = factory.SubFactory(FeedbackTaskFactory)
+    percent = 50
+    reported_on = factory.LazyAttribute(lambda o: o.task.deadline)
+    note = "按计划推进。"

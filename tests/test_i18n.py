@@ -252,7 +252,7 @@ def test_inbox_in_english(client, secretary, topics):
         kind=Kind.MEETING_NOTICE,
         subject="Meeting on the village hall",
         body="Please come to the meeting.",
-        topic=topics["submitted"],
+        about=topics["submitted"],
         event_start=timezone.now() + timedelta(days=5),
         location="Village hall",
     )

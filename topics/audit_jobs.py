@@ -25,8 +25,8 @@ from committees.permissions import place_perm_holders
 from core.audit import ChainBreak
 from core.chain import Report, describe, subjects_of, verify
 from notifications.models import Kind
+from notifications.notify import notify
 from notifications.periodic import register_job
-from notifications.services import notify
 
 from .models import Topic
 

@@ -175,32 +175,3 @@ def test_the_inbox_names_the_subject_in_a_constant_number_of_queries(client):
         return len(captured)
 
     assert queries(2) == queries(8)
-
-
-def test_the_old_entry_points_still_work_for_callers_written_before_the_split():
-    """services.notify(topic=...) and periodic.register_check keep working."""
-    from notifications import periodic, services
-
-    topic = TopicFactory()
-    notification = services.notify(
-        key="old",
-        kind=Kind.MATERIAL,
-        recipients=[PersonFactory()],
-        subject="资料",
-        body="请查阅",
-        topic=topic,
-    )
-
-    assert notification.about == topic
-    assert notification.topic == topic
-    assert periodic.register_check is periodic.register_job
-    with pytest.raises(ValueError):
-        services.notify(
-            key="both",
-            kind=Kind.MATERIAL,
-            recipients=[],
-            subject="资料",
-            body="请查阅",
-            topic=topic,
-            about=TopicFactory(),
-        )

@@ -33,6 +33,7 @@ from committees.models import (
 from committees.services import membership_add, role_grant
 from core.audit import audit_record
 from core.models import AuditEvent
+from demo import feedback_data
 from demo.consult_data import seed_consult
 from demo.data import (
     ACCOUNTS,
@@ -201,14 +202,16 @@ class _Seeder:
                 )
             return
         entered = timezone.now() - timedelta(days=spec.days_in_state)
+        # Steps 4-5 are reached through feedback's services from 成果落实.
+        state = feedback_data.seeded_state(spec.seeded_state)
         topic = Topic(
             place=place,
             body=body,
             created_by=drafter,
             created_at=entered - timedelta(days=45),
-            state=spec.seeded_state,
+            state=state,
             state_changed_at=entered,
-            step_due_at=due_at(place, spec.seeded_state, entered),
+            step_due_at=due_at(place, state, entered),
             **fields,
         )
         topic.full_clean(exclude=["state"])
@@ -217,9 +220,10 @@ class _Seeder:
             subject=topic,
             actor=None,
             verb="demo_seed",
-            to_state=spec.seeded_state,
+            to_state=state,
             reason=SEED_REASON,
         )
+        feedback_data.build(topic, spec.seeded_state, days_in_state=spec.days_in_state)
 
 
 def _counts() -> dict[type[models.Model], int]:

@@ -1,0 +1,176 @@
+"""Thin forms: types and widgets only; the rules live in the services."""
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from committees.models import Person, Place
+
+from .models import (
+    ExplainMethod,
+    MeetingKind,
+    NoticeSubject,
+    Outcome,
+    ResponseKind,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def format_value(self, value):
+        if hasattr(value, "strftime"):
+            return value.strftime("%Y-%m-%dT%H:%M")
+        return value
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks each one's content."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(item, initial) for item in data if item]
+        return [one(data, initial)] if data else []
+
+
+class FilesMixin(forms.Form):
+    files = MultipleFileField(
+        label=_("附件"),
+        required=False,
+        help_text=_("PDF、Word（docx）、Excel（xlsx）或 JPG、PNG，可多选。"),
+    )
+
+
+class DispositionForm(forms.Form):
+    opinion_id = forms.IntegerField(widget=forms.HiddenInput)
+    theme = forms.CharField(label=_("主题"), max_length=60)
+    outcome = forms.ChoiceField(
+        label=_("采纳情况"),
+        required=False,
+        choices=[("", _("（暂未决定）")), *Outcome.choices],
+    )
+    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea)
+
+
+class CompilationForm(forms.Form):
+    summary = forms.CharField(label=_("汇总说明"), widget=forms.Textarea)
+
+
+class ExplanationForm(forms.Form):
+    disposition_id = forms.IntegerField(widget=forms.HiddenInput)
+    explained_by = forms.CharField(label=_("解释人"), max_length=64)
+    explained_on = forms.DateField(label=_("解释日期"), widget=DateInput)
+    method = forms.ChoiceField(label=_("解释方式"), choices=ExplainMethod.choices)
+    note = forms.CharField(label=_("解释情况"), widget=forms.Textarea)
+
+
+class DecisionForm(FilesMixin):
+    meeting_date = forms.DateField(label=_("会议日期"), widget=DateInput)
+    attendees = forms.CharField(label=_("参会人员"), widget=forms.Textarea)
+    plan = forms.CharField(label=_("决策方案"), widget=forms.Textarea)
+    field_order = ["meeting_date", "attendees", "plan", "files"]
+
+
+class VoteMarkForm(forms.Form):
+    reason = forms.CharField(label=_("需要表决的理由"), max_length=500)
+
+
+class VoteForm(forms.Form):
+    kind = forms.ChoiceField(label=_("会议类型"), choices=MeetingKind.choices)
+    held_on = forms.DateField(label=_("表决日期"), widget=DateInput)
+    entitled = forms.IntegerField(label=_("应到人数"))
+    present = forms.IntegerField(label=_("到会人数"))
+    in_favour = forms.IntegerField(label=_("赞成"))
+    against = forms.IntegerField(label=_("反对"))
+    abstain = forms.IntegerField(label=_("弃权"))
+
+
+class TaskForm(forms.Form):
+    description = forms.CharField(label=_("任务内容"), widget=forms.Textarea)
+    responsible = forms.ModelChoiceField(
+        label=_("责任人"), queryset=Person.objects.none()
+    )
+    deadline = forms.DateField(label=_("完成期限"), widget=DateInput)
+
+    def __init__(self, *args, topic, **kwargs):
+        super().__init__(*args, **kwargs)
+        township = topic.place.parent_id or topic.place_id
+        self.fields["responsible"].queryset = Person.objects.filter(
+            Q(place_id__in=[topic.place_id, township]) | Q(participations__topic=topic)
+        ).distinct()
+
+
+class ProgressForm(FilesMixin):
+    percent = forms.IntegerField(label=_("完成百分比"))
+    reported_on = forms.DateField(label=_("进展日期"), widget=DateInput)
+    note = forms.CharField(label=_("进展情况"), widget=forms.Textarea)
+    field_order = ["percent", "reported_on", "note", "files"]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("理由"), max_length=500)
+
+
+class SupervisionForm(forms.Form):
+    note = forms.CharField(label=_("督办意见"), widget=forms.Textarea)
+
+
+class NoticeForm(FilesMixin):
+    subject = forms.ChoiceField(label=_("公示内容类别"), choices=NoticeSubject.choices)
+    title = forms.CharField(label=_("公示标题"), max_length=120)
+    body = forms.CharField(label=_("公示正文"), widget=forms.Textarea)
+    places = forms.ModelMultipleChoiceField(
+        label=_("公示范围"),
+        queryset=Place.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    posted_at = forms.CharField(label=_("张贴地点"), max_length=200, required=False)
+    starts_at = forms.DateTimeField(label=_("公示开始"), widget=DateTimeInput)
+    ends_at = forms.DateTimeField(label=_("公示结束"), widget=DateTimeInput)
+    field_order = [
+        "subject",
+        "title",
+        "body",
+        "places",
+        "posted_at",
+        "starts_at",
+        "ends_at",
+        "files",
+    ]
+
+    def __init__(self, *args, topic, **kwargs):
+        super().__init__(*args, **kwargs)
+        township = topic.place.parent_id or topic.place_id
+        self.fields["places"].queryset = Place.objects.filter(
+            Q(pk__in=[topic.place_id, township]) | Q(parent_id=topic.place_id)
+        ).order_by("kind", "code")
+
+
+class PhotoForm(forms.Form):
+    file = forms.FileField(label=_("张贴照片"))
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("答复"), widget=forms.Textarea)
+
+
+class ResponseForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=ResponseKind.choices)
+    content = forms.CharField(label=_("内容"), widget=forms.Textarea, max_length=2000)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("说明"), widget=forms.Textarea)

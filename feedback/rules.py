@@ -1,0 +1,118 @@
+"""Which topics need a statutory vote, and when a vote passes: data with defaults.
+
+A township overrides the defaults in the admin (``VoteCategory``,
+``MeetingRule``); a clerk may mark any single topic as needing a vote
+(``VoteMark``). The result of a vote is always computed here from its numbers.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from committees.models import Place, PlaceKind
+from topics.catalogue import Category
+
+from .models import Base, MeetingKind, MeetingRule, VoteCategory, VoteMark
+
+# §四(二) 3, 4 and 5: 村规民约, collective projects and assets, land and
+# compensation, which the law puts before a village assembly.
+DEFAULT_VOTE_CATEGORIES = frozenset({Category.V3, Category.V4, Category.V5})
+
+
+@dataclass(frozen=True)
+class Rule:
+    quorum_num: int
+    quorum_den: int
+    quorum_strict: bool
+    pass_num: int
+    pass_den: int
+    pass_strict: bool
+    pass_base: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# 村民委员会组织法 §22, §26 and 地方组织法 for the township congress.
+DEFAULT_MEETING_RULES: dict[str, Rule] = {
+    # More than half of the adult villagers present; more than half of those
+    # present in favour.
+    MeetingKind.VILLAGERS: Rule(1, 2, True, 1, 2, True, Base.PRESENT),
+    # At least two thirds of the representatives present; more than half of
+    # those present in favour.
+    MeetingKind.VILLAGER_REPS: Rule(2, 3, False, 1, 2, True, Base.PRESENT),
+    # At least two thirds of the deputies present; more than half of all
+    # deputies in favour.
+    MeetingKind.TOWN_CONGRESS: Rule(2, 3, False, 1, 2, True, Base.ENTITLED),
+}
+
+
+def township_ids(place_ids: set[int]) -> dict[int, int]:
+    """The township of each place (itself, or a village's parent), in one query."""
+    rows = Place.objects.filter(pk__in=place_ids).values_list("pk", "kind", "parent_id")
+    return {
+        pk: pk if kind == PlaceKind.TOWNSHIP else parent_id
+        for pk, kind, parent_id in rows
+    }
+
+
+def topics_needing_vote(topics: Sequence) -> set[int]:
+    """Ids of the topics that need a statutory vote, in three queries."""
+    topics = list(topics)
+    if not topics:
+        return set()
+    townships = township_ids({t.place_id for t in topics})
+    overrides = {
+        (township, category): needs
+        for township, category, needs in VoteCategory.objects.filter(
+            township_id__in=set(townships.values())
+        ).values_list("township_id", "category", "needs_vote")
+    }
+    marked = set(
+        VoteMark.objects.filter(topic_id__in=[t.pk for t in topics]).values_list(
+            "topic_id", flat=True
+        )
+    )
+    needing = set()
+    for topic in topics:
+        key = (townships.get(topic.place_id), topic.category)
+        default = topic.category in DEFAULT_VOTE_CATEGORIES
+        if topic.pk in marked or overrides.get(key, default):
+            needing.add(topic.pk)
+    return needing
+
+
+def meeting_rule(place_id: int, kind: str) -> Rule:
+    township = township_ids({place_id}).get(place_id)
+    row = MeetingRule.objects.filter(township_id=township, kind=kind).first()
+    if row is None:
+        return DEFAULT_MEETING_RULES[kind]
+    return Rule(
+        row.quorum_num,
+        row.quorum_den,
+        row.quorum_strict,
+        row.pass_num,
+        row.pass_den,
+        row.pass_strict,
+        row.pass_base,
+    )
+
+
+def _reaches(count: int, base: int, num: int, den: int, strict: bool) -> bool:
+    # Integers only: count / base compared with num / den.
+    if strict:
+        return count * den > base * num
+    return count * den >= base * num
+
+
+def vote_result(
+    rule: Rule, *, entitled: int, present: int, in_favour: int
+) -> tuple[bool, bool]:
+    """(quorum met, passed) from the numbers."""
+    quorum = _reaches(
+        present, entitled, rule.quorum_num, rule.quorum_den, rule.quorum_strict
+    )
+    base = present if rule.pass_base == Base.PRESENT else entitled
+    passed = quorum and _reaches(
+        in_favour, base, rule.pass_num, rule.pass_den, rule.pass_strict
+    )
+    return quorum, passed

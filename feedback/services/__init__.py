@@ -1,0 +1,57 @@
+"""Every write of steps 4 and 5, one module per part of the work.
+
+Each service locks the topic through ``topics.records.topic_write`` (which
+refuses archived topics with ``Sealed`` and topics in another step with
+``StepClosed``), checks the actor through ``feedback.permissions``, validates,
+writes the record and appends the change to the topic's audit chain in one
+transaction. The only write an archived topic takes is ``topic_note_append``.
+Notices go out through ``send_notice``, the one call into notifications.
+"""
+
+from ._base import send_notice
+from .adoption import (
+    compilation_save,
+    decision_record,
+    disposition_set,
+    explanation_add,
+    vote_mark,
+    vote_record,
+)
+from .bulletins import bulletin_send
+from .implementation import (
+    progress_report,
+    supervision_note_add,
+    task_close,
+    task_create,
+)
+from .notes import topic_note_append
+from .notices import (
+    notice_create,
+    notice_photo_add,
+    notice_withdraw,
+    notices_sweep,
+    response_answer,
+    response_submit,
+)
+
+__all__ = [
+    "bulletin_send",
+    "compilation_save",
+    "decision_record",
+    "disposition_set",
+    "explanation_add",
+    "notice_create",
+    "notice_photo_add",
+    "notice_withdraw",
+    "notices_sweep",
+    "progress_report",
+    "response_answer",
+    "response_submit",
+    "send_notice",
+    "supervision_note_add",
+    "task_close",
+    "task_create",
+    "topic_note_append",
+    "vote_mark",
+    "vote_record",
+]

@@ -1,0 +1,106 @@
+"""What every feedback service shares: the notice wrapper, input checks, the
+locked write with the actor checked first, and stored attachments."""
+
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import NotVisible
+from notifications.notify import notify
+from topics.models import Topic
+from topics.records import snapshot, topic_event, topic_write
+from topics.states import Step
+
+from .. import permissions as perm
+from ..files import CheckedFile, check_upload
+from ..models import Attachment
+
+logger = logging.getLogger(__name__)
+
+ADOPT = {Step.ADOPT}
+FEEDBACK = {Step.FEEDBACK}
+# Tasks are assigned once the decision is taken, and followed up in step 5.
+IMPLEMENT = {Step.ADOPT, Step.FEEDBACK}
+
+
+def send_notice(*, topic: Topic, **kwargs):
+    """The one place feedback calls notifications, so its signature lives here."""
+    return notify(about=topic, **kwargs)
+
+
+def _text(value, field: str, message: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: [message]})
+    if len(value) > max_length:
+        raise ValidationError({field: [_("不能超过 %(n)d 个字。") % {"n": max_length}]})
+    return value
+
+
+def _not_future(value: date | None, field: str, message: str) -> date:
+    if value is None:
+        raise ValidationError({field: [_("请填写日期。")]})
+    if value > timezone.localdate():
+        raise ValidationError({field: [message]})
+    return value
+
+
+def _refuse(actor, topic: Topic) -> None:
+    if not perm.can_view(actor, topic):
+        raise NotVisible
+    raise PermissionDenied(_("您没有执行该操作的权限。"))
+
+
+@contextmanager
+def _write(actor, topic_id: int, *, steps, check: Callable = perm.can_record):
+    """Check the actor, then lock the topic; the seal and step are topic_write's."""
+    topic = Topic.objects.select_related("place").filter(pk=topic_id).first()
+    if topic is None:
+        raise NotVisible
+    if not check(actor, topic):
+        _refuse(actor, topic)
+    with topic_write(topic_id, steps=steps) as locked:
+        yield locked
+
+
+def _check_all(uploads: Iterable, *, images_only: bool = False) -> list[CheckedFile]:
+    """Check every upload before anything is stored, so a bad one saves nothing."""
+    return [check_upload(u, images_only=images_only) for u in uploads or ()]
+
+
+def _store(
+    *, actor, topic: Topic, checked: Iterable[CheckedFile], purpose: str, **owner
+) -> list[Attachment]:
+    stored = []
+    for item in checked:
+        attachment = Attachment(
+            topic=topic,
+            purpose=purpose,
+            name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            uploaded_by=actor,
+            **owner,
+        )
+        attachment.file.save(item.content.name, item.content, save=False)
+        attachment.save()
+        topic_event(
+            topic,
+            actor=actor,
+            verb="attachment_add",
+            record=attachment,
+            after=snapshot(
+                attachment, ["purpose", "name", "content_type", "size", "sha256"]
+            ),
+        )
+        stored.append(attachment)
+    return stored
+
+
+# -- step 4: compile, dispose, explain ------------------------------------------

@@ -1,0 +1,212 @@
+"""Step 5 落实: tasks, progress reports and the township's supervision."""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from committees.models import Person
+from core.errors import Conflict, NotVisible
+from notifications.models import Kind
+from topics.models import Topic
+from topics.records import snapshot, topic_event
+
+from .. import permissions as perm
+from ..models import (
+    AttachmentPurpose,
+    ProgressReport,
+    SupervisionNote,
+    Task,
+    TaskStatus,
+)
+from ._base import (
+    IMPLEMENT,
+    _check_all,
+    _not_future,
+    _store,
+    _text,
+    _write,
+    send_notice,
+)
+
+
+def task_create(
+    *,
+    actor,
+    topic_id: int,
+    description: str,
+    responsible_id: int | None,
+    deadline: date | None,
+) -> Task:
+    with _write(actor, topic_id, steps=IMPLEMENT) as topic:
+        description = _text(description, "description", _("请填写任务内容。"), 2000)
+        responsible = (
+            Person.objects.filter(pk=responsible_id).first() if responsible_id else None
+        )
+        if responsible is None:
+            raise ValidationError({"responsible": [_("请指定责任人。")]})
+        if deadline is None:
+            raise ValidationError({"deadline": [_("请填写完成期限。")]})
+        if deadline < timezone.localdate():
+            raise ValidationError({"deadline": [_("完成期限不能早于今天。")]})
+        task = Task.objects.create(
+            topic=topic,
+            description=description,
+            responsible=responsible,
+            deadline=deadline,
+            created_by=actor,
+        )
+        topic_event(
+            topic,
+            actor=actor,
+            verb="task_create",
+            record=task,
+            after=snapshot(task, ["description", "responsible", "deadline"]),
+        )
+        send_notice(
+            topic=topic,
+            key=f"feedback-task:{task.pk}",
+            kind=Kind.REMINDER,
+            recipients=[responsible],
+            subject=_("落实任务：%(topic)s") % {"topic": topic.title},
+            body=_("您是以下任务的责任人，完成期限 %(deadline)s：%(text)s")
+            % {"deadline": deadline.isoformat(), "text": description},
+            link=reverse("feedback:implement", kwargs={"topic_id": topic.pk}),
+            actor=actor,
+        )
+    return task
+
+
+def _task_of(topic: Topic, task_id: int) -> Task:
+    task = (
+        Task.objects.select_for_update()
+        .select_related("responsible")
+        .filter(pk=task_id, topic=topic)
+        .first()
+    )
+    if task is None:
+        raise NotVisible
+    return task
+
+
+def _task_topic_id(task_id: int) -> int:
+    topic_id = (
+        Task.objects.filter(pk=task_id).values_list("topic_id", flat=True).first()
+    )
+    if topic_id is None:
+        raise NotVisible
+    return topic_id
+
+
+def task_close(*, actor, task_id: int, reason: str) -> Task:
+    """End a task that will not be done, with the reason (终止)."""
+    with _write(actor, _task_topic_id(task_id), steps=IMPLEMENT) as topic:
+        task = _task_of(topic, task_id)
+        reason = _text(reason, "reason", _("请填写终止理由。"), 500)
+        if task.status != TaskStatus.OPEN:
+            raise Conflict(_("该任务已结束。"))
+        task.status, task.close_reason = TaskStatus.CLOSED, reason
+        task.save(update_fields=["status", "close_reason"])
+        topic_event(
+            topic,
+            actor=actor,
+            verb="task_close",
+            record=task,
+            before={"status": TaskStatus.OPEN},
+            after={"status": TaskStatus.CLOSED},
+            reason=reason,
+        )
+    return task
+
+
+def progress_report(
+    *,
+    actor,
+    task_id: int,
+    percent,
+    reported_on: date | None,
+    note: str,
+    files: Iterable = (),
+) -> ProgressReport:
+    """A progress report; 100% marks the task done."""
+    checked = _check_all(files)
+    topic_id = _task_topic_id(task_id)
+    task_for_check = Task.objects.select_related("topic__place", "responsible").get(
+        pk=task_id
+    )
+
+    def check(user, topic) -> bool:
+        return perm.can_report(user, task_for_check)
+
+    with _write(actor, topic_id, steps=IMPLEMENT, check=check) as topic:
+        task = _task_of(topic, task_id)
+        if task.status != TaskStatus.OPEN:
+            raise Conflict(_("该任务已结束，不能再报告进展。"))
+        try:
+            percent = int(percent)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"percent": [_("完成百分比必须是整数。")]}) from exc
+        if not 0 <= percent <= 100:
+            raise ValidationError({"percent": [_("完成百分比必须在 0 到 100 之间。")]})
+        report = ProgressReport.objects.create(
+            task=task,
+            percent=percent,
+            reported_on=_not_future(
+                reported_on, "reported_on", _("进展日期不能晚于今天。")
+            ),
+            note=_text(note, "note", _("请填写进展情况。"), 2000),
+            reported_by=actor,
+        )
+        topic_event(
+            topic,
+            actor=actor,
+            verb="progress_report",
+            record=report,
+            after=snapshot(report, ["task", "percent", "reported_on", "note"]),
+        )
+        _store(
+            actor=actor,
+            topic=topic,
+            checked=checked,
+            purpose=AttachmentPurpose.PROGRESS,
+            report=report,
+        )
+        if percent == 100:
+            task.status = TaskStatus.DONE
+            task.save(update_fields=["status"])
+            topic_event(
+                topic,
+                actor=actor,
+                verb="task_done",
+                record=task,
+                before={"status": TaskStatus.OPEN},
+                after={"status": TaskStatus.DONE},
+            )
+    return report
+
+
+def supervision_note_add(*, actor, task_id: int, note: str) -> SupervisionNote:
+    """跟踪督办: the township's follow-up on a task."""
+    with _write(
+        actor, _task_topic_id(task_id), steps=IMPLEMENT, check=perm.can_supervise
+    ) as topic:
+        task = _task_of(topic, task_id)
+        written = SupervisionNote.objects.create(
+            task=task,
+            note=_text(note, "note", _("请填写督办意见。"), 2000),
+            written_by=actor,
+        )
+        topic_event(
+            topic,
+            actor=actor,
+            verb="supervision_note_add",
+            record=written,
+            after={"task": task.pk, "note": written.note},
+        )
+    return written
+
+
+# -- step 5: 公示 --------------------------------------------------------------------

@@ -1,0 +1,582 @@
+"""Pages of steps 4 and 5 and the public 公示 pages. Reads via selectors, writes
+via services; a refused write re-renders its page with the reason."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import Conflict, NotVisible
+from topics import selectors as topic_selectors
+from topics.evidence import missing
+from topics.states import State, Step
+
+from . import forms, selectors, services
+from . import permissions as perm
+from .models import AttachmentPurpose, NoticeStatus, Task
+
+
+def _topic(user, topic_id: int, *, own_task: bool = False):
+    topic = topic_selectors.topic_detail(user, topic_id)
+    if topic is None and own_task:
+        # A task's responsible person without a role on the place sees the
+        # page of the topic they report on (their task's form only).
+        topic = selectors.topic_of_own_task(user, topic_id)
+    if topic is None:
+        raise NotVisible
+    return topic
+
+
+def _form_errors(form) -> list[str]:
+    return [
+        _("%(label)s：%(message)s")
+        % {"label": form.fields[name].label, "message": message}
+        if name in form.fields
+        else message
+        for name, errors in form.errors.items()
+        for message in errors
+    ]
+
+
+def _adopt_page(request, topic, *, status=200, errors=(), forms_in=None):
+    context = {
+        "topic": topic,
+        "errors": list(errors),
+        "can_record": perm.can_record(request.user, topic) and topic.step == Step.ADOPT,
+        "decision_form": forms.DecisionForm(),
+        "vote_form": forms.VoteForm(),
+        "vote_mark_form": forms.VoteMarkForm(),
+        "compilation_form": forms.CompilationForm(),
+        "explain_methods": forms.ExplainMethod.choices,
+        "outcomes": forms.Outcome.choices,
+        "today": timezone.localdate(),
+        "missing": missing(topic, Step.ADOPT) if topic.step == Step.ADOPT else [],
+        **selectors.adoption(topic),
+        **(forms_in or {}),
+    }
+    return render(request, "feedback/adopt.html", context, status=status)
+
+
+def _implement_page(request, topic, *, status=200, errors=(), forms_in=None):
+    writable = topic.step in (Step.ADOPT, Step.FEEDBACK)
+    context = {
+        "topic": topic,
+        "errors": list(errors),
+        "can_record": perm.can_record(request.user, topic) and writable,
+        "can_notice": perm.can_record(request.user, topic)
+        and topic.step == Step.FEEDBACK,
+        "can_supervise": perm.can_supervise(request.user, topic) and writable,
+        "can_note": perm.can_note(request.user, topic),
+        "is_archived": topic.state == State.ARCHIVED,
+        "task_form": forms.TaskForm(topic=topic),
+        "notice_form": forms.NoticeForm(topic=topic),
+        "note_form": forms.NoteForm(),
+        "today": timezone.localdate(),
+        "user_id": request.user.pk,
+        "missing": (
+            missing(topic, Step.FEEDBACK) if topic.step == Step.FEEDBACK else []
+        ),
+        **selectors.implementation(topic),
+        **(forms_in or {}),
+    }
+    return render(request, "feedback/implement.html", context, status=status)
+
+
+@login_required
+def adopt(request, topic_id: int):
+    return _adopt_page(request, _topic(request.user, topic_id))
+
+
+@login_required
+def implement(request, topic_id: int):
+    return _implement_page(request, _topic(request.user, topic_id, own_task=True))
+
+
+def _act(
+    request,
+    topic_id: int,
+    *,
+    page: Callable,
+    form=None,
+    run: Callable,
+    done: str,
+    anchor: str = "",
+    own_task: bool = False,
+):
+    """Validate the form, run the service, and redirect; or re-render with why not."""
+    topic = _topic(request.user, topic_id, own_task=own_task)
+    if form is not None and not form.is_valid():
+        return page(request, topic, status=400, errors=_form_errors(form))
+    try:
+        run(form.cleaned_data if form is not None else {})
+    except ValidationError as invalid:
+        return page(request, topic, status=400, errors=invalid.messages)
+    except Conflict as conflict:
+        return page(request, topic, status=409, errors=[conflict.message])
+    messages.success(request, done)
+    name = "feedback:adopt" if page is _adopt_page else "feedback:implement"
+    return redirect(reverse(name, kwargs={"topic_id": topic_id}) + anchor)
+
+
+@login_required
+@require_POST
+def disposition(request, topic_id: int):
+    return _act(
+        request,
+        topic_id,
+        page=_adopt_page,
+        form=forms.DispositionForm(request.POST),
+        run=lambda d: services.disposition_set(
+            actor=request.user,
+            topic_id=topic_id,
+            opinion_id=d["opinion_id"],
+            theme=d["theme"],
+            outcome=d["outcome"],
+            reason=d["reason"],
+        ),
+        done=_("采纳情况已保存。"),
+        anchor="#opinions",
+    )
+
+
+@login_required
+@require_POST
+def compile_opinions(request, topic_id: int):
+    return _act(
+        request,
+        topic_id,
+        page=_adopt_page,
+        form=forms.CompilationForm(request.POST),
+        run=lambda d: services.compilation_save(
+            actor=request.user, topic_id=topic_id, summary=d["summary"]
+        ),
+        done=_("意见汇总已保存。"),
+    )
+
+
+@login_required
+@require_POST
+def explanation(request, topic_id: int):
+    return _act(
+        request,
+        topic_id,
+        page=_adopt_page,
+        form=forms.ExplanationForm(request.POST),
+        run=lambda d: services.explanation_add(
+            actor=request.user, topic_id=topic_id, **d
+        ),
+        done=_("沟通解释已登记。"),
+        anchor="#opinions",
+    )
+
+
+@login_required
+@require_POST
+def decision(request, topic_id: int):
+    return _act(
+        request,
+        topic_id,
+        page=_adopt_page,
+        form=forms.DecisionForm(request.POST, request.FILES),
+        run=lambda d: services.decision_record(
+            actor=request.user,
+            topic_id=topic_id,
+            meeting_date=d["meeting_date"],
+            attendees=d["attendees"],
+            plan=d["plan"],
+            files=d["files"],
+        ),
+        done=_("班子联席会议决策已登记。"),
+    )
+
+
+@login_required
+@require_POST
+def vote_mark(request, topic_id: int):
+    return _act(
+        request,
+        topic_id,
+        page=_adopt_page,
+        form=forms.VoteMarkForm(request.POST),
+        run=lambda d: services.vote_mark(
+            actor=request.user, topic_id=topic_id, reason=d["reason"]
+        ),
+        done=_("已标记为需要法定会议表决。"),
+    )
+
+
+@login_required
+@require_POST
+def vote(request, topic_id: int):
+    def run(d):
+        result = services.vote_record(actor=request.user, topic_id=topic_id, **d)
+        if not result.passed:
+            messages.warning(request, _("表决未通过，可重新组织表决。"))
+
+    return _act(
+        request,
+        topic_id,
+        page=_adopt_page,
+        form=forms.VoteForm(request.POST),
+        run=run,
+        done=_("表决结果已登记。"),
+        anchor="#vote",
+    )
+
+
+@login_required
+@require_POST
+def task_create(request, topic_id: int):
+    topic = _topic(request.user, topic_id)
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.TaskForm(request.POST, topic=topic),
+        run=lambda d: services.task_create(
+            actor=request.user,
+            topic_id=topic_id,
+            description=d["description"],
+            responsible_id=d["responsible"].pk,
+            deadline=d["deadline"],
+        ),
+        done=_("落实任务已创建。"),
+        anchor="#tasks",
+    )
+
+
+def _task_topic_id(request, task_id: int) -> int:
+    topic_id = (
+        Task.objects.filter(pk=task_id).values_list("topic_id", flat=True).first()
+    )
+    if topic_id is None:
+        raise Http404
+    return topic_id
+
+
+@login_required
+@require_POST
+def progress(request, task_id: int):
+    topic_id = _task_topic_id(request, task_id)
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.ProgressForm(request.POST, request.FILES),
+        run=lambda d: services.progress_report(
+            actor=request.user,
+            task_id=task_id,
+            percent=d["percent"],
+            reported_on=d["reported_on"],
+            note=d["note"],
+            files=d["files"],
+        ),
+        done=_("落实进展已登记。"),
+        anchor="#tasks",
+        own_task=True,
+    )
+
+
+@login_required
+@require_POST
+def task_close(request, task_id: int):
+    topic_id = _task_topic_id(request, task_id)
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.ReasonForm(request.POST),
+        run=lambda d: services.task_close(
+            actor=request.user, task_id=task_id, reason=d["reason"]
+        ),
+        done=_("任务已终止。"),
+        anchor="#tasks",
+    )
+
+
+@login_required
+@require_POST
+def supervise(request, task_id: int):
+    topic_id = _task_topic_id(request, task_id)
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.SupervisionForm(request.POST),
+        run=lambda d: services.supervision_note_add(
+            actor=request.user, task_id=task_id, note=d["note"]
+        ),
+        done=_("督办意见已登记。"),
+        anchor="#tasks",
+    )
+
+
+@login_required
+@require_POST
+def notice_create(request, topic_id: int):
+    topic = _topic(request.user, topic_id)
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.NoticeForm(request.POST, request.FILES, topic=topic),
+        run=lambda d: services.notice_create(
+            actor=request.user,
+            topic_id=topic_id,
+            subject=d["subject"],
+            title=d["title"],
+            body=d["body"],
+            place_ids=[p.pk for p in d["places"]],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            posted_at=d["posted_at"],
+            files=d["files"],
+        ),
+        done=_("公示已保存。"),
+        anchor="#notices",
+    )
+
+
+def _notice_topic_id(notice_id: int) -> int:
+    from .models import PublicNotice
+
+    topic_id = (
+        PublicNotice.objects.filter(pk=notice_id)
+        .values_list("topic_id", flat=True)
+        .first()
+    )
+    if topic_id is None:
+        raise Http404
+    return topic_id
+
+
+@login_required
+@require_POST
+def notice_withdraw(request, notice_id: int):
+    return _act(
+        request,
+        _notice_topic_id(notice_id),
+        page=_implement_page,
+        form=forms.ReasonForm(request.POST),
+        run=lambda d: services.notice_withdraw(
+            actor=request.user, notice_id=notice_id, reason=d["reason"]
+        ),
+        done=_("公示已撤回。"),
+        anchor="#notices",
+    )
+
+
+@login_required
+@require_POST
+def notice_photo(request, notice_id: int):
+    return _act(
+        request,
+        _notice_topic_id(notice_id),
+        page=_implement_page,
+        form=forms.PhotoForm(request.POST, request.FILES),
+        run=lambda d: services.notice_photo_add(
+            actor=request.user, notice_id=notice_id, upload=d["file"]
+        ),
+        done=_("张贴照片已上传。"),
+        anchor="#notices",
+    )
+
+
+@login_required
+@require_POST
+def response_answer(request, response_id: int):
+    from .models import NoticeResponse
+
+    topic_id = (
+        NoticeResponse.objects.filter(pk=response_id)
+        .values_list("notice__topic_id", flat=True)
+        .first()
+    )
+    if topic_id is None:
+        raise Http404
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.AnswerForm(request.POST),
+        run=lambda d: services.response_answer(
+            actor=request.user, response_id=response_id, answer=d["answer"]
+        ),
+        done=_("答复已保存。"),
+        anchor="#notices",
+    )
+
+
+@login_required
+@require_POST
+def bulletin(request, topic_id: int):
+    def run(d):
+        count = services.bulletin_send(actor=request.user, topic_id=topic_id)
+        messages.info(request, _("本次通报 %(n)d 人。") % {"n": count})
+
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        run=run,
+        done=_("通报已发送。"),
+        anchor="#bulletin",
+    )
+
+
+@login_required
+@require_POST
+def note(request, topic_id: int):
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.NoteForm(request.POST),
+        run=lambda d: services.topic_note_append(
+            actor=request.user, topic_id=topic_id, text=d["text"]
+        ),
+        done=_("说明已追加。"),
+        anchor="#notes",
+    )
+
+
+def _file_response(attachment) -> FileResponse:
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def attachment_download(request, attachment_id: int):
+    """Staff download: only who may see the topic; always as an attachment."""
+    attachment = selectors.attachment(attachment_id)
+    if attachment is None or not perm.can_view(request.user, attachment.topic):
+        raise Http404
+    return _file_response(attachment)
+
+
+# -- public pages (no account needed) ---------------------------------------------
+
+
+def _public_or_404(public_id):
+    notice = selectors.public_notice(public_id)
+    if notice is None:
+        raise Http404
+    return notice
+
+
+def _public_url(request, notice) -> str:
+    path = reverse("public_notice", kwargs={"public_id": notice.public_id})
+    base = settings.XST_SITE_URL.rstrip("/")
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+def public_list(request):
+    """Current and past 公示; ``?place=<id>`` for one village's notice board."""
+    place = request.GET.get("place", "")
+    notices = selectors.public_notices(place_id=int(place) if place.isdigit() else None)
+    return render(
+        request, "feedback/public_list.html", {"notices": list(notices[:100])}
+    )
+
+
+def public_topic_notices(request, topic_id: int):
+    notices = list(selectors.public_notices().filter(topic_id=topic_id))
+    return render(request, "feedback/public_list.html", {"notices": notices})
+
+
+def public_notice(request, public_id, *, status=200, errors=(), form=None):
+    notice = _public_or_404(public_id)
+    now = timezone.now()
+    open_now = notice.status == NoticeStatus.PUBLISHED and (
+        notice.starts_at <= now < notice.ends_at
+    )
+    return render(
+        request,
+        "feedback/public_notice.html",
+        {
+            "notice": notice,
+            "open_now": open_now,
+            "form": form or forms.ResponseForm(),
+            "errors": list(errors),
+            "documents": [
+                a
+                for a in notice.attachments.all()
+                if a.purpose == AttachmentPurpose.NOTICE
+            ],
+            "photos": [
+                a
+                for a in notice.attachments.all()
+                if a.purpose == AttachmentPurpose.POSTED_PHOTO
+            ],
+            "answered": [r for r in notice.responses.all() if r.answered_at],
+        },
+        status=status,
+    )
+
+
+def public_notice_print(request, public_id):
+    import segno
+
+    notice = _public_or_404(public_id)
+    url = _public_url(request, notice)
+    qr = segno.make(url, error="m")
+    # The sheet goes on a Chinese notice board whoever prints it.
+    with translation.override(settings.LANGUAGE_CODE):
+        return render(
+            request,
+            "feedback/public_print.html",
+            {"notice": notice, "url": url, "qr": qr.svg_data_uri(scale=4, border=2)},
+        )
+
+
+def public_notice_file(request, public_id, attachment_id: int):
+    notice = _public_or_404(public_id)
+    attachment = next(
+        (a for a in notice.attachments.all() if a.pk == attachment_id), None
+    )
+    if attachment is None:
+        raise Http404
+    return _file_response(attachment)
+
+
+@login_required
+@require_POST
+def public_notice_respond(request, public_id):
+    form = forms.ResponseForm(request.POST)
+    if not form.is_valid():
+        return public_notice(
+            request, public_id, status=400, errors=_form_errors(form), form=form
+        )
+    try:
+        services.response_submit(
+            actor=request.user,
+            public_id=public_id,
+            kind=form.cleaned_data["kind"],
+            content=form.cleaned_data["content"],
+        )
+    except ValidationError as invalid:
+        return public_notice(
+            request, public_id, status=400, errors=invalid.messages, form=form
+        )
+    except Conflict as conflict:
+        return public_notice(
+            request, public_id, status=409, errors=[conflict.message], form=form
+        )
+    except PermissionDenied:
+        raise
+    messages.success(request, _("您的意见已提交，工作人员会在公示页面答复。"))
+    return redirect("public_notice", public_id=public_id)
