@@ -10,6 +10,11 @@ order of ``ROLES`` for the own place and, for URLs about an object, for the
 other place. "own" is a place the role works at (a village of a township
 role's township); "other" is a village of another township.
 
+A POST row sends the ``data`` its builder returns (ids of the objects it made)
+merged with the row's own ``data`` (the fields a valid request fills in; a
+callable value is called per request, for files and dates), so a refusal is the
+gate's and not the form's.
+
 Statuses: 200 shown, 302 redirected (to the login page for anonymous users,
 or back after a POST), 403 refused to a role that sees the object, 404 for
 what the role may not see, 405 wrong method.
@@ -17,17 +22,25 @@ what the role may not see, 405 wrong method.
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from committees.models import Role
+from committees.models import Membership, Role
 from committees.services import person_for_user
+from consult import services as consult
 from notifications.models import Channel, Delivery, DeliveryStatus, Notification
 from tests.factories import (
+    OpinionFactory,
+    ParticipantFactory,
+    PersonFactory,
+    PlatformFactory,
+    SessionFactory,
     TopicFactory,
     TownshipFactory,
     UserFactory,
@@ -88,13 +101,126 @@ def _notice(world: World, scope: str, **fields) -> Notification:
     )
 
 
-def _delivery(world: World, scope: str, channel: str, **notice_fields) -> Delivery:
+def _delivery(
+    world: World, scope: str, channel: str, status=DeliveryStatus.SENT, **notice_fields
+) -> Delivery:
     return Delivery.objects.create(
         notification=_notice(world, scope, **notice_fields),
         person=_recipient(world, scope),
         channel=channel,
-        status=DeliveryStatus.SENT,
+        status=status,
     )
+
+
+# -- consult: a topic in 协商准备 or 开展协商 at the own or the other place, set up
+# by its village clerk through the services where a real state matters.
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
+
+
+def _pdf():
+    return SimpleUploadedFile("方案.pdf", PDF, content_type="application/pdf")
+
+
+def _png():
+    return SimpleUploadedFile("签到表.png", PNG, content_type="image/png")
+
+
+def _local(days: float) -> str:
+    """A datetime-local form value ``days`` from now."""
+    moment = timezone.localtime() + timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def _today() -> str:
+    return datetime.date.today().isoformat()
+
+
+def _clerk(place):
+    return user_with_role(Role.VILLAGE_CLERK, place)
+
+
+def _preparing(world, scope):
+    """协商准备: a planned meeting, one participant (a list lacking categories),
+    a roster to invite from, a paper notice to sign for, a stored material."""
+    place = world.place(scope)
+    clerk = _clerk(place)
+    topic = TopicFactory(place=place, state=State.PREPARING)
+    session = consult.session_plan(
+        actor=clerk,
+        topic_id=topic.pk,
+        form="v_meeting",
+        starts_at=timezone.now() + timedelta(days=10),
+        ends_at=timezone.now() + timedelta(days=10, hours=2),
+        location="村委会会议室",
+        agenda="方案说明，逐项协商。",
+        host="李书记",
+    )
+    participant = ParticipantFactory(topic=topic, person=PersonFactory())
+    platform = PlatformFactory(place=place, kind="village_council")
+    Membership.objects.create(
+        platform=platform,
+        person=PersonFactory(),
+        category="merchant",
+        term_start=timezone.localdate() - timedelta(days=100),
+    )
+    notice = Notification.objects.create(
+        key=f"matrix-consult-{topic.pk}",
+        kind="meeting_notice",
+        about=topic,
+        subject="参会通知",
+        body="正文",
+    )
+    delivery = Delivery.objects.create(
+        notification=notice,
+        person=participant.person,
+        channel=Channel.PAPER,
+        status=DeliveryStatus.QUEUED,
+    )
+    version = consult.material_upload(actor=clerk, topic_id=topic.pk, upload=_pdf())
+    data = {
+        "participant": participant.pk,
+        "platform": platform.pk,
+        "delivery": delivery.pk,
+    }
+    return {"topic_id": topic.pk, "session": session, "version": version, "data": data}
+
+
+def _prep_topic(world, scope):
+    built = _preparing(world, scope)
+    return {"topic_id": built["topic_id"], "data": built["data"]}
+
+
+def _consulting(world, scope, form="v_meeting"):
+    """开展协商: a session under way (started an hour ago, open for another)."""
+    topic = TopicFactory(place=world.place(scope), state=State.CONSULTING)
+    session = SessionFactory(
+        topic=topic,
+        form=form,
+        starts_at=timezone.now() - timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=1),
+    )
+    participant = ParticipantFactory(topic=topic, person=PersonFactory())
+    return session, {"session_id": session.pk, "data": {"participant": participant.pk}}
+
+
+def _session(form):
+    return lambda world, scope: _consulting(world, scope, form)[1]
+
+
+def _online_comment(world, scope):
+    session, target = _consulting(world, scope, "v_online")
+    opinion = OpinionFactory(topic=session.topic, session=session, source="online")
+    target["data"]["opinion"] = opinion.pk
+    return target
+
+
+def _photo(world, scope):
+    session, _target = _consulting(world, scope)
+    clerk = _clerk(session.topic.place)
+    photo = consult.photo_upload(actor=clerk, session_id=session.pk, upload=_png())
+    return {"photo_id": photo.pk}
 
 
 def _draft(world, scope):
@@ -123,9 +249,23 @@ TARGETS: dict[str, Callable[[World, str], dict]] = {
         ).pk
     },
     "paper_delivery": lambda world, scope: {
-        "delivery_id": _delivery(world, scope, Channel.PAPER).pk
+        # Printed and not yet signed for: the receipt is still to be recorded.
+        "delivery_id": _delivery(
+            world, scope, Channel.PAPER, status=DeliveryStatus.QUEUED
+        ).pk
     },
     "notice": lambda world, scope: {"notification_id": _notice(world, scope).pk},
+    "preparing": _prep_topic,
+    "planned_session": lambda world, scope: {
+        "session_id": _preparing(world, scope)["session"].pk
+    },
+    "material": lambda world, scope: {
+        "version_id": _preparing(world, scope)["version"].pk
+    },
+    "meeting": _session("v_meeting"),
+    "written": _session("v_written"),
+    "online": _online_comment,
+    "photo": _photo,
 }
 
 
@@ -135,7 +275,18 @@ class Row:
     target: str
     own: str
     other: str | None = None
+    data: dict = field(default_factory=dict)
 
+
+RECEIPT = {"signed_by": "张三", "signed_on": _today}
+SESSION = {
+    "form": "v_meeting",
+    "starts_at": lambda: _local(12),
+    "ends_at": lambda: _local(12.1),
+    "location": "村委会会议室",
+    "agenda": "方案说明，逐项协商。",
+    "host": "李书记",
+}
 
 #                                                 anon res mem vc  vs  tc  td  ts  adm su
 TABLE: dict[str, Row] = {
@@ -157,9 +308,37 @@ TABLE: dict[str, Row] = {
     "notifications:mark_read": Row("POST", "inbox_delivery", "302 302 302 302 302 302 302 302 302 302", other="302 404 404 404 404 404 404 404 404 404"),
     "notifications:ics": Row("GET", "event_delivery", "302 200 200 200 200 200 200 200 200 200", other="302 404 404 404 404 404 404 404 404 404"),
     "notifications:print": Row("GET", "notice",    "302 404 404 200 200 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
-    "notifications:receipt": Row("POST", "paper_delivery", "302 404 404 302 302 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "notifications:receipt": Row("POST", "paper_delivery", "302 404 404 302 302 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404", data=RECEIPT),
     "notifications:subject_deliveries": Row("GET", "topic_subject", "302 404 404 200 200 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
     "notifications:topic_deliveries": Row("GET", "topic_id", "302 404 404 200 200 404 404 404 404 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:mine": Row("GET", "none",             "302 200 200 200 200 200 200 200 200 200"),
+    "consult:prepare": Row("GET", "preparing",     "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:sessions": Row("GET", "preparing",    "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:session_add": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=SESSION),
+    "consult:roster_add": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:person_add": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"name": "赵六", "category": "masses"}),
+    "consult:participant_remove": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:gap_explain": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "本村暂无相关界别人员。"}),
+    "consult:notice_send": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:notice_receipt": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=RECEIPT),
+    "consult:material_upload": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"title": "方案", "file": _pdf}),
+    "consult:material_send": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:pre_opinion": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "建议增加路灯。", "kind": "suggestion"}),
+    # A material not made public: anonymous users are sent to log in.
+    "consult:material_download": Row("GET", "material", "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:session_edit": Row("POST", "planned_session", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=SESSION),
+    "consult:session": Row("GET", "meeting",       "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:attendance": Row("POST", "meeting",   "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"status": "present"}),
+    "consult:record": Row("POST", "meeting",       "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"minutes": "会议纪要。"}),
+    "consult:opinion_add": Row("POST", "meeting",  "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "建议增加路灯。", "kind": "suggestion"}),
+    "consult:photo_add": Row("POST", "meeting",    "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"file": _png}),
+    "consult:photo_download": Row("GET", "photo",  "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:written_send": Row("POST", "written", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:written_answer": Row("POST", "written", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "建议增加路灯。", "kind": "suggestion"}),
+    "consult:close": Row("POST", "written",        "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    # Online: residents of the place comment; the clerks who see it moderate.
+    "consult:comment": Row("POST", "online",       "302 302 404 403 403 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "支持。"}),
+    "consult:hide": Row("POST", "online",          "302 403 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "与议题无关。"}),
 }  # fmt: skip
 
 
@@ -232,19 +411,23 @@ def _world(role: str) -> World:
     return World(township, village, other_village, user)
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.mark.parametrize(("name", "role", "scope", "expected"), list(_cases()))
 def test_status(name, role, scope, expected):
     row = TABLE[name]
     world = _world(role)
-    url = reverse(name, kwargs=TARGETS[row.target](world, scope) or None)
+    kwargs = TARGETS[row.target](world, scope)
+    data = {**kwargs.pop("data", {}), **row.data}
+    data = {key: value() if callable(value) else value for key, value in data.items()}
+    url = reverse(name, kwargs=kwargs or None)
     client = Client(raise_request_exception=False)
     if world.user is not None:
         client.force_login(world.user)
-    if row.method == "POST":
-        data = {"signed_by": "张三", "signed_on": datetime.date.today().isoformat()}
-        response = client.post(url, data)
-    else:
-        response = client.get(url)
+    response = client.post(url, data) if row.method == "POST" else client.get(url)
     assert response.status_code == expected, (
         f"{row.method} {url} as {role} ({scope} place): "
         f"{response.status_code}, table says {expected}"
