@@ -195,7 +195,7 @@ def _check_roster_fits(membership: Membership) -> None:
         _most_at_once(overlapping, term_start) >= platform.max_members
     ):
         raise ValidationError(
-            _("%(platform)s的成员已达上限(%(max)d 名)。")
+            _("%(platform)s的成员已达上限（%(max)d 名）。")
             % {"platform": platform.name, "max": platform.max_members}
         )
     if any(m.person_id == membership.person_id for m in overlapping):

@@ -167,7 +167,7 @@ def _session_for_update(session_id: int) -> Session:
 
 def _load_session(topic: Topic, session_id: int) -> Session:
     session = (
-        Session.objects.select_for_update()
+        Session.objects.select_for_update(of=("self",))
         .filter(pk=session_id, topic=topic)
         .select_related("interviewee__person")
         .first()

@@ -159,7 +159,7 @@ def send_step_reminders(now: datetime) -> int:
 
     def message(topic: Topic) -> tuple[str, str]:
         facts = {**_facts(topic), "left": _duration(topic.step_due_at - now)}
-        subject = _("提醒:议题“%(title)s”的“%(state)s”步骤即将到期") % facts
+        subject = _("提醒：议题“%(title)s”的“%(state)s”步骤即将到期") % facts
         if topic.state == State.SUBMITTED:
             body = _(
                 "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
@@ -221,7 +221,7 @@ def send_step_escalations(now: datetime) -> int:
 
     def message(topic: Topic) -> tuple[str, str]:
         facts = {**_facts(topic), "overdue": _duration(now - topic.step_due_at)}
-        subject = _("逾期督办:议题“%(title)s”的“%(state)s”步骤已逾期") % facts
+        subject = _("逾期督办：议题“%(title)s”的“%(state)s”步骤已逾期") % facts
         body = _(
             "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
             "本步骤期限为 %(due)s,已逾期 %(overdue)s。请督促责任人尽快办理,"

@@ -162,7 +162,7 @@ require(Step.DETERMINE, "topic.category", _("议题类别"))
 require(Step.DETERMINE, "topic.tag", _("“四公一热”标签"))
 require(Step.DETERMINE, "topic.forms", _("协商形式"))
 # Step 2: 做好协商准备.
-require(Step.PREPARE, "prepare.plan", _("协商方案(形式、时间、地点、议程)"))
+require(Step.PREPARE, "prepare.plan", _("协商方案（形式、时间、地点、议程）"))
 require(Step.PREPARE, "prepare.participants", _("参与协商对象名单"))
 require(Step.PREPARE, "prepare.notices", lazy(_notice_label, str)())
 require(Step.PREPARE, "prepare.materials", _("议题资料"))
@@ -176,7 +176,7 @@ require(
 require(Step.ADOPT, "adopt.compiled", _("协商意见整理汇总"))
 require(Step.ADOPT, "adopt.dispositions", _("每条意见的采纳情况"))
 require(Step.ADOPT, "adopt.decision", _("班子联席会议决策及最终决策方案"))
-require(Step.ADOPT, "adopt.vote", _("法定会议表决(需要表决的事项)"))
+require(Step.ADOPT, "adopt.vote", _("法定会议表决（需要表决的事项）"))
 require(Step.ADOPT, "adopt.explanations", _("未采纳意见的沟通解释"))
 # Step 5: 协商结果反馈.
 require(Step.FEEDBACK, "feedback.tasks", _("落实责任人及完成期限"))

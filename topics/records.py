@@ -68,7 +68,7 @@ def topic_write(
     """
     with transaction.atomic():
         topic = (
-            Topic.objects.select_for_update()
+            Topic.objects.select_for_update(of=("self",))
             .select_related("place")
             .filter(pk=topic_id)
             .first()

@@ -82,7 +82,7 @@ def task_create(
 
 def _task_of(topic: Topic, task_id: int) -> Task:
     task = (
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(of=("self",))
         .select_related("responsible")
         .filter(pk=task_id, topic=topic)
         .first()

@@ -20,7 +20,7 @@ def topic_note_append(*, actor, topic_id: int, text: str) -> Note:
     """
     with transaction.atomic():
         topic = (
-            Topic.objects.select_for_update()
+            Topic.objects.select_for_update(of=("self",))
             .select_related("place")
             .filter(pk=topic_id)
             .first()

@@ -54,11 +54,11 @@ def notification_lines(notification: Notification) -> list[str]:
     """Time, place and link: the facts a recipient needs besides the body."""
     lines = []
     if notification.event_start:
-        lines.append(_("时间:%(when)s") % {"when": _when(notification)})
+        lines.append(_("时间：%(when)s") % {"when": _when(notification)})
     if notification.location:
-        lines.append(_("地点:%(location)s") % {"location": notification.location})
+        lines.append(_("地点：%(location)s") % {"location": notification.location})
     if notification.link:
-        lines.append(_("详情:%(link)s") % {"link": absolute_link(notification.link)})
+        lines.append(_("详情：%(link)s") % {"link": absolute_link(notification.link)})
     return lines
 
 
@@ -100,7 +100,7 @@ def digest_email(
         ]
         blocks.append("\n".join(lines))
     return EmailMessage(
-        subject=_("协商通每日汇总:%(count)d 条通知") % {"count": len(notifications)},
+        subject=_("协商通每日汇总：%(count)d 条通知") % {"count": len(notifications)},
         body="\n\n".join(blocks),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],

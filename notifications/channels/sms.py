@@ -123,6 +123,6 @@ def notification_text(notification: Notification) -> str:
 def digest_text(notifications: Sequence[Notification]) -> str:
     subjects = "；".join(single_line(n.subject) for n in notifications)
     return _clip(
-        _("协商通:您有 %(count)d 条新通知:%(subjects)s")
+        _("协商通：您有 %(count)d 条新通知：%(subjects)s")
         % {"count": len(notifications), "subjects": subjects}
     )

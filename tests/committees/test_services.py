@@ -297,7 +297,7 @@ def test_the_thirty_first_current_member_is_refused(township, kind):
     before = Membership.objects.count()
     with pytest.raises(ValidationError) as refused:
         add(platform)
-    assert refused.value.messages == [f"{platform.name}的成员已达上限(30 名)。"]
+    assert refused.value.messages == [f"{platform.name}的成员已达上限（30 名）。"]
     assert Membership.objects.count() == before
     assert not AuditEvent.objects.for_subject(platform).exists()
 
@@ -314,7 +314,7 @@ def test_a_member_appointed_from_a_later_date_counts_on_that_date(committee):
     fill(committee, 1, term_start=TODAY + 30 * DAY)
     with pytest.raises(ValidationError) as refused:
         add(committee)
-    assert refused.value.messages == [f"{committee.name}的成员已达上限(30 名)。"]
+    assert refused.value.messages == [f"{committee.name}的成员已达上限（30 名）。"]
 
 
 def test_the_next_terms_roster_may_be_entered_before_the_current_ends(committee):

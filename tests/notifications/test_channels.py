@@ -78,7 +78,7 @@ def test_meeting_email_carries_message_id_and_a_calendar_file(
     [message] = mailoutbox
     assert message.to == ["a@example.cn"]
     assert message.message()["Message-ID"] == f"<{delivery.uuid}@xst.example.cn>"
-    assert "时间:2026-12-03 09:30 – 11:00\n地点:村委会二楼会议室" in message.body
+    assert "时间：2026-12-03 09:30 – 11:00\n地点：村委会二楼会议室" in message.body
     [(filename, content, mimetype)] = message.attachments
     assert (filename, mimetype) == ("meeting.ics", "text/calendar")
     calendar = icalendar.Calendar.from_ical(content)
@@ -159,8 +159,8 @@ def test_one_batch_opens_one_mail_connection(settings, mailoutbox):
 def test_sms_text_puts_time_and_place_before_a_clipped_body():
     with translation.override("zh-hans"):
         text = notification_text(meeting(body="很长的正文。" * 200))
-    assert text.startswith("村道修缮协商会\n时间:2026-12-03 09:30 – 11:00\n")
-    assert "地点:村委会二楼会议室" in text
+    assert text.startswith("村道修缮协商会\n时间：2026-12-03 09:30 – 11:00\n")
+    assert "地点：村委会二楼会议室" in text
     assert len(text) == 300
     assert text.endswith("…")
 

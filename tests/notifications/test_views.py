@@ -412,7 +412,7 @@ def test_a_clerk_records_a_signed_receipt(client, clerk, meeting):
     )
     html = response.content.decode()
     assert "回执已登记" in html
-    assert "已签收:王五家属" in html
+    assert "已签收：王五家属" in html
     paper.refresh_from_db()
     assert paper.status == DeliveryStatus.SENT
     assert paper.receipt_signed_by == "王五家属"

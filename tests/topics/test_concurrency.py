@@ -21,7 +21,7 @@ from committees.models import Role
 from core.audit import verify_chain
 from core.models import AuditEvent
 from tests.factories import BodyFactory, TopicFactory, VillageFactory, user_with_role
-from topics import services
+from topics import actions
 from topics.models import Topic
 from topics.services import TransitionRefused, topic_transition
 from topics.states import State
@@ -145,13 +145,13 @@ def test_two_simultaneous_transitions_exactly_one_wins(
         user_with_role(Role.VILLAGE_SECRETARY, village),
         user_with_role(Role.VILLAGE_SECRETARY, village),
     ]
-    original_due_at = services.due_at
+    original_due_at = actions.due_at
 
     def slow_due_at(*args, **kwargs):
         time.sleep(0.3)
         return original_due_at(*args, **kwargs)
 
-    monkeypatch.setattr(services, "due_at", slow_due_at)
+    monkeypatch.setattr(actions, "due_at", slow_due_at)
     barrier = threading.Barrier(2, timeout=10)
     outcomes: dict[int, object] = {}
 

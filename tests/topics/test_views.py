@@ -337,7 +337,7 @@ def test_detail_shows_the_missing_evidence_and_disables_the_next_step(
     client.force_login(clerk_a)
     response = client.get(reverse("topics:detail", args=[topic.pk]))
     page = response.content.decode()
-    assert "协商方案(形式、时间、地点、议程)" in page
+    assert "协商方案（形式、时间、地点、议程）" in page
     missing = response.context["missing"]
     assert str(missing[0].requirement.label).startswith("协商方案")
     (choice,) = response.context["actions"]
