@@ -34,7 +34,7 @@ lint: install
 # new entries in locale/en/LC_MESSAGES/django.po, then run it again to compile.
 messages: install
 	$(PY) manage.py makemessages -l en --no-location --ignore=.venv
-	$(PY) manage.py compilemessages -l en --ignore=.venv
+	$(PY) manage.py compilemessages -l en -l zh_Hans --ignore=.venv
 
 # Django's deployment checks, warnings included, with the example production
 # environment (or DEPLOY_ENV=path/to/your.env): must pass before going live.

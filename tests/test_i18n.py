@@ -561,3 +561,18 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(client):
     html = html.content.decode()
     assert 'lang="zh-CN"' in html
     assert "登录" in html
+
+
+def test_the_scheduled_task_admin_speaks_plain_chinese():
+    """django-celery-beat's own Chinese reads "2 任务s 将 启动成功"; ours does not."""
+    from django.utils.translation import gettext, ngettext
+
+    with translation.override("zh-hans"):
+        ran = gettext("{0} task{1} {2} successfully run").format(2, "s", "")
+        enabled = ngettext(
+            "{0} task was successfully enabled",
+            "{0} tasks were successfully enabled",
+            2,
+        ).format(2)
+    assert ran == "已启动 2 个定时任务。"
+    assert enabled == "已启用 2 个定时任务。"
