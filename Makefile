@@ -33,7 +33,7 @@ lint: install
 # Refresh the English catalogue after changing Chinese strings, translate the
 # new entries in locale/en/LC_MESSAGES/django.po, then run it again to compile.
 messages: install
-	$(PY) manage.py makemessages -l en --no-location --ignore=.venv
+	$(PY) manage.py makemessages -l en --no-location --ignore=.venv --ignore=tests --ignore=benchmarks --no-obsolete
 	$(PY) manage.py compilemessages -l en -l zh_Hans --ignore=.venv
 
 # Django's deployment checks, warnings included, with the example production

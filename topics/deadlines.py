@@ -162,14 +162,14 @@ def send_step_reminders(now: datetime) -> int:
         subject = _("提醒：议题“%(title)s”的“%(state)s”步骤即将到期") % facts
         if topic.state == State.SUBMITTED:
             body = _(
-                "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
-                "本步骤期限为 %(due)s,还剩 %(left)s。请及时审批。"
+                "议题“%(title)s”（%(place)s）自 %(entered)s 起处于“%(state)s”，"
+                "本步骤期限为 %(due)s，还剩 %(left)s。请及时审批。"
             )
         else:
             body = _(
-                "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
-                "本步骤期限为 %(due)s,还剩 %(left)s。"
-                "请及时完成本步骤的工作,避免议而不决、决而不行。"
+                "议题“%(title)s”（%(place)s）自 %(entered)s 起处于“%(state)s”，"
+                "本步骤期限为 %(due)s，还剩 %(left)s。"
+                "请及时完成本步骤的工作，避免议而不决、决而不行。"
             )
         return subject, body % facts
 
@@ -223,8 +223,8 @@ def send_step_escalations(now: datetime) -> int:
         facts = {**_facts(topic), "overdue": _duration(now - topic.step_due_at)}
         subject = _("逾期督办：议题“%(title)s”的“%(state)s”步骤已逾期") % facts
         body = _(
-            "议题“%(title)s”(%(place)s)自 %(entered)s 起处于“%(state)s”,"
-            "本步骤期限为 %(due)s,已逾期 %(overdue)s。请督促责任人尽快办理,"
+            "议题“%(title)s”（%(place)s）自 %(entered)s 起处于“%(state)s”，"
+            "本步骤期限为 %(due)s，已逾期 %(overdue)s。请督促责任人尽快办理，"
             "避免议而不决、决而不行。"
         )
         return subject, body % facts
