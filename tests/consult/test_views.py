@@ -410,3 +410,16 @@ def test_anonymous_download_public_or_log_in(client, clerk, topic):
     assert response["Location"].startswith(reverse("login"))
     client.force_login(user_with_role(Role.RESIDENT, topic.place))
     assert client.get(url(private)).status_code == 404
+
+
+def test_participants_find_their_page_from_the_dashboard_and_the_menu(
+    client, clerk, member
+):
+    mine = reverse("consult:mine")
+    client.force_login(member)
+    page = client.get(reverse("dashboard")).text
+    assert page.count(f'href="{mine}"') == 2  # the menu and the dashboard card
+    assert 'id="mine"' in page
+    client.force_login(clerk)
+    page = client.get(reverse("dashboard")).text
+    assert f'href="{mine}"' not in page
