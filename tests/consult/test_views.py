@@ -423,3 +423,43 @@ def test_participants_find_their_page_from_the_dashboard_and_the_menu(
     client.force_login(clerk)
     page = client.get(reverse("dashboard")).text
     assert f'href="{mine}"' not in page
+
+
+def test_clerk_corrects_attendance_and_adds_an_opinion_after_the_step(
+    client, clerk, topic, meeting, participant
+):
+    from core.models import AuditEvent
+
+    services.attendance_mark(
+        actor=clerk,
+        session_id=meeting.pk,
+        participant_id=participant.pk,
+        status="absent",
+    )
+    move(topic, State.ADOPTING)
+    client.force_login(clerk)
+    page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
+    assert 'id="correct-attendance"' in page.text
+    assert "补录一条意见" in page.text
+    client.post(
+        reverse("consult:attendance", kwargs={"session_id": meeting.pk}),
+        {
+            "participant": participant.pk,
+            "status": "leave",
+            "correction": "本人会前已书面请假",
+        },
+    )
+    client.post(
+        reverse("consult:opinion_add", kwargs={"session_id": meeting.pk}),
+        {
+            "participant": participant.pk,
+            "content": "路灯要装在路口",
+            "kind": "suggestion",
+            "correction": "据会议录音补录",
+        },
+    )
+    assert Attendance.objects.get().status == "leave"
+    assert Opinion.objects.get().content == "路灯要装在路口"
+    events = AuditEvent.objects.for_subject(topic)
+    assert events.get(verb="attendance_mark", reason="本人会前已书面请假")
+    assert events.get(verb="opinion_add").reason == "据会议录音补录"
