@@ -13,7 +13,15 @@ DATETIME = forms.DateTimeInput(
 )
 
 
-class SessionForm(forms.Form):
+class _Form(forms.Form):
+    """No label suffix: the pages' own labels carry none either."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class SessionForm(_Form):
     form = forms.ChoiceField(label=_("协商形式"))
     starts_at = forms.DateTimeField(label=_("开始时间"), widget=DATETIME)
     ends_at = forms.DateTimeField(
@@ -36,7 +44,7 @@ class SessionForm(forms.Form):
         ]
 
 
-class PersonForm(forms.Form):
+class PersonForm(_Form):
     name = forms.CharField(label=_("姓名"), max_length=64)
     category = forms.ChoiceField(label=_("界别"), choices=MemberCategory.choices)
     organisation = forms.CharField(
@@ -45,13 +53,13 @@ class PersonForm(forms.Form):
     phone = forms.CharField(label=_("手机号"), max_length=20, required=False)
 
 
-class MaterialForm(forms.Form):
+class MaterialForm(_Form):
     title = forms.CharField(label=_("资料名称"), max_length=120, required=False)
     file = forms.FileField(label=_("文件"))
     is_public = forms.BooleanField(label=_("向公众公开"), required=False)
 
 
-class OpinionForm(forms.Form):
+class OpinionForm(_Form):
     content = forms.CharField(
         label=_("意见内容"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )

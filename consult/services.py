@@ -448,13 +448,19 @@ def participant_add_person(
     return participant
 
 
-def participant_remove(*, actor, participant_id: int) -> None:
-    """Take someone off the list while preparing, before anything refers to them."""
-    row = Participant.objects.filter(pk=participant_id).only("topic_id").first()
-    if row is None:
-        raise NotVisible
-    with _writing(row.topic_id, actor=actor, steps=PREPARE) as (topic, _r):
-        participant = _participant(topic, participant_id)
+def participant_remove(*, actor, topic_id: int, participant_id: int) -> None:
+    """Take someone off the list while preparing, before anything refers to them.
+
+    The participant must be on this topic's list: an id from another topic is
+    not visible here, whatever the actor may do there."""
+    with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
+        participant = (
+            Participant.objects.filter(pk=participant_id, topic=topic)
+            .select_related("person")
+            .first()
+        )
+        if participant is None:
+            raise NotVisible
         if (
             Opinion.objects.filter(participant=participant).exists()
             or Attendance.objects.filter(participant=participant).exists()
@@ -1173,19 +1179,31 @@ def online_comment(*, actor, session_id: int, content: str) -> Opinion:
     return opinion
 
 
-def opinion_hide(*, actor, opinion_id: int, reason: str) -> Opinion:
+def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opinion:
     """Moderate a comment: hidden with a reason, never deleted; it stays in
-    the record and no longer counts."""
+    the record and no longer counts.
+
+    Like ``online_comment``: whoever may see the session but not moderate it
+    (a resident taking part) is refused, not told it does not exist; the
+    comment must belong to that session."""
+    session = Session.objects.filter(pk=session_id).select_related("topic").first()
+    if session is None or not perm.can_see_session(actor, session):
+        raise NotVisible
+    if not perm.can_run(actor, session.topic):
+        raise PermissionDenied(_("您不能办理该议题的协商准备和协商活动。"))
     reason = _reason(reason)
     if not reason:
         raise _invalid("reason", _("请填写屏蔽原因。"))
     if len(reason) > Opinion._meta.get_field("hidden_reason").max_length:
         raise _invalid("reason", _("屏蔽原因过长。"))
-    row = Opinion.objects.filter(pk=opinion_id).only("topic_id").first()
-    if row is None:
-        raise NotVisible
-    with _writing(row.topic_id, actor=actor, steps=CONSULT) as (topic, _r):
-        opinion = Opinion.objects.select_for_update().get(pk=opinion_id)
+    with _writing(session.topic_id, actor=actor, steps=CONSULT) as (topic, _r):
+        opinion = (
+            Opinion.objects.select_for_update()
+            .filter(pk=opinion_id, topic=topic, session_id=session.pk)
+            .first()
+        )
+        if opinion is None:
+            raise NotVisible
         if opinion.is_hidden:
             raise _invalid(None, _("该意见已被屏蔽。"))
         opinion.is_hidden = True

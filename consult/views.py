@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -218,7 +219,9 @@ def participant_remove(request, topic):
         request,
         _back(topic),
         lambda: services.participant_remove(
-            actor=request.user, participant_id=_post_int(request, "participant") or 0
+            actor=request.user,
+            topic_id=topic.pk,
+            participant_id=_post_int(request, "participant") or 0,
         ),
         _("已移出名单。"),
     )
@@ -340,6 +343,10 @@ def material_download(request, version_id: int):
         .first()
     )
     if version is None or not perm.can_download(request.user, version.material):
+        # Anonymous visitors are asked to log in (whether or not the material
+        # exists); a logged-in user who may not see it is told nothing.
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         raise Http404
     return _download(version, name=version.original_name)
 
@@ -535,6 +542,7 @@ def opinion_hide(request, session):
         _session_back(session),
         lambda: services.opinion_hide(
             actor=request.user,
+            session_id=session.pk,
             opinion_id=_post_int(request, "opinion") or 0,
             reason=request.POST.get("reason", ""),
         ),

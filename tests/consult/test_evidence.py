@@ -195,7 +195,9 @@ def test_hidden_online_comments_do_not_count(clerk, topic, member, participant):
         comment = services.online_comment(
             actor=member, session_id=online.pk, content="广告"
         )
-        services.opinion_hide(actor=clerk, opinion_id=comment.pk, reason="广告")
+        services.opinion_hide(
+            actor=clerk, session_id=online.pk, opinion_id=comment.pk, reason="广告"
+        )
         services.session_close(actor=clerk, session_id=online.pk)
     assert Opinion.objects.filter(session=online).count() == 1
     assert evidence.has_session([topic]) == set()

@@ -152,3 +152,23 @@ def test_participant_page_does_not_grow(client, clerk, village, member):
     few = queries(client, reverse("consult:mine"))
     invite(10)
     assert queries(client, reverse("consult:mine")) == few
+
+
+def test_participant_dashboard_link_costs_one_query_whatever_the_topics(
+    client, village, member
+):
+    """The dashboard and the navigation share one read of the participations."""
+
+    def invite(count: int) -> None:
+        for _ in range(count):
+            Participant.objects.create(
+                topic=TopicFactory(place=village, state=State.PREPARING),
+                person=member.person,
+                category="masses",
+            )
+
+    client.force_login(member)
+    client.get(reverse("dashboard"))
+    few = queries(client, reverse("dashboard"))
+    invite(20)
+    assert queries(client, reverse("dashboard")) == few

@@ -206,11 +206,28 @@ def test_removing_a_participant_with_records_is_refused(clerk, topic, participan
         actor=clerk, topic_id=topic.pk, participant_id=participant.pk, content="意见"
     )
     with pytest.raises(ValidationError):
-        services.participant_remove(actor=clerk, participant_id=participant.pk)
+        services.participant_remove(
+            actor=clerk, topic_id=topic.pk, participant_id=participant.pk
+        )
     other = ParticipantFactory(topic=topic)
-    services.participant_remove(actor=clerk, participant_id=other.pk)
+    services.participant_remove(actor=clerk, topic_id=topic.pk, participant_id=other.pk)
     assert not Participant.objects.filter(pk=other.pk).exists()
     assert "participant_remove" in verbs(topic)
+
+
+def test_removing_a_participant_of_another_topic_is_not_visible(clerk, topic):
+    """The topic in the URL names the list: an id from another topic (even one
+    the clerk runs) is not found there and stays on its own list."""
+    from tests.factories import TopicFactory
+
+    elsewhere = ParticipantFactory(
+        topic=TopicFactory(place=topic.place, state=State.PREPARING)
+    )
+    with pytest.raises(NotVisible):
+        services.participant_remove(
+            actor=clerk, topic_id=topic.pk, participant_id=elsewhere.pk
+        )
+    assert Participant.objects.filter(pk=elsewhere.pk).exists()
 
 
 # -- notices
@@ -689,8 +706,15 @@ def test_residents_comment_and_clerk_hides_with_reason(clerk, topic, online, vil
             actor=resident, session_id=online.pk, content="<script>alert(1)</script>"
         )
         with pytest.raises(ValidationError):
-            services.opinion_hide(actor=clerk, opinion_id=comment.pk, reason="")
-        services.opinion_hide(actor=clerk, opinion_id=comment.pk, reason="与议题无关")
+            services.opinion_hide(
+                actor=clerk, session_id=online.pk, opinion_id=comment.pk, reason=""
+            )
+        services.opinion_hide(
+            actor=clerk,
+            session_id=online.pk,
+            opinion_id=comment.pk,
+            reason="与议题无关",
+        )
     comment.refresh_from_db()
     assert comment.is_hidden and comment.hidden_reason == "与议题无关"
     assert Opinion.objects.filter(pk=comment.pk).exists()
@@ -718,7 +742,35 @@ def test_clerk_cannot_hide_a_meeting_opinion_from_another_place(topic, online):
         topic=topic, source="online", session=online, author_name="x", content="y"
     )
     with pytest.raises(NotVisible):
-        services.opinion_hide(actor=other_clerk, opinion_id=opinion.pk, reason="z")
+        services.opinion_hide(
+            actor=other_clerk, session_id=online.pk, opinion_id=opinion.pk, reason="z"
+        )
+
+
+def test_resident_who_sees_the_session_is_refused_hiding_not_told_it_is_missing(
+    topic, online, village
+):
+    resident = user_with_role(Role.RESIDENT, village)
+    opinion = Opinion.objects.create(
+        topic=topic, source="online", session=online, author_name="x", content="y"
+    )
+    with pytest.raises(PermissionDenied):
+        services.opinion_hide(
+            actor=resident, session_id=online.pk, opinion_id=opinion.pk, reason="z"
+        )
+
+
+def test_hiding_a_comment_of_another_session_is_not_visible(clerk, topic, online):
+    other = plan(clerk, topic, days=2, form="v_online", location="")
+    opinion = Opinion.objects.create(
+        topic=topic, source="online", session=other, author_name="x", content="y"
+    )
+    with pytest.raises(NotVisible):
+        services.opinion_hide(
+            actor=clerk, session_id=online.pk, opinion_id=opinion.pk, reason="z"
+        )
+    opinion.refresh_from_db()
+    assert not opinion.is_hidden
 
 
 def test_material_content_is_checked_not_the_name(clerk, topic):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from committees.models import Role
 from consult import services
 from consult.models import Attendance, Material, Opinion, Participant, SignInPhoto
-from tests.factories import ParticipantFactory, user_with_role
+from tests.factories import ParticipantFactory, VillageFactory, user_with_role
 from topics.states import State
 
 from .conftest import PDF, PNG, in_days, pdf, plan
@@ -345,3 +345,121 @@ def test_clerk_corrects_minutes_after_the_step_with_a_reason(
     client.post(record, {"minutes": "改稿", "correction": "据录音补正"})
     meeting.refresh_from_db()
     assert meeting.minutes == "改稿"
+
+
+def test_resident_who_may_comment_gets_403_not_404_when_hiding(
+    client, clerk, topic, village
+):
+    online = plan(clerk, topic, days=1, form="v_online", location="")
+    move(topic, State.CONSULTING)
+    comment = Opinion.objects.create(
+        topic=topic, source="online", session=online, author_name="x", content="y"
+    )
+    hide = reverse("consult:hide", kwargs={"session_id": online.pk})
+    client.force_login(user_with_role(Role.RESIDENT, village))
+    assert client.post(hide, {"opinion": comment.pk, "reason": "z"}).status_code == 403
+    client.force_login(user_with_role(Role.RESIDENT, VillageFactory()))
+    assert client.post(hide, {"opinion": comment.pk, "reason": "z"}).status_code == 404
+    comment.refresh_from_db()
+    assert not comment.is_hidden
+
+
+def test_hiding_a_comment_through_another_sessions_url_is_404(client, clerk, topic):
+    online = plan(clerk, topic, days=1, form="v_online", location="")
+    other = plan(clerk, topic, days=2, form="v_online", location="")
+    move(topic, State.CONSULTING)
+    comment = Opinion.objects.create(
+        topic=topic, source="online", session=other, author_name="x", content="y"
+    )
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:hide", kwargs={"session_id": online.pk}),
+        {"opinion": comment.pk, "reason": "z"},
+    )
+    assert response.status_code == 404
+    comment.refresh_from_db()
+    assert not comment.is_hidden
+
+
+def test_removing_a_participant_through_another_topics_url_is_404(client, clerk, topic):
+    from tests.factories import TopicFactory
+
+    other = TopicFactory(place=topic.place, state=State.PREPARING)
+    elsewhere = ParticipantFactory(topic=other)
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:participant_remove", kwargs={"topic_id": topic.pk}),
+        {"participant": elsewhere.pk},
+    )
+    assert response.status_code == 404
+    assert Participant.objects.filter(pk=elsewhere.pk).exists()
+
+
+def test_anonymous_download_public_or_log_in(client, clerk, topic):
+    private = services.material_upload(actor=clerk, topic_id=topic.pk, upload=pdf())
+    public = services.material_upload(
+        actor=clerk, topic_id=topic.pk, upload=pdf("公开.pdf"), is_public=True
+    )
+
+    def url(version):
+        return reverse("consult:material_download", kwargs={"version_id": version.pk})
+
+    assert client.get(url(public)).status_code == 200
+    response = client.get(url(private))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    client.force_login(user_with_role(Role.RESIDENT, topic.place))
+    assert client.get(url(private)).status_code == 404
+
+
+def test_participants_find_their_page_from_the_dashboard_and_the_menu(
+    client, clerk, member
+):
+    mine = reverse("consult:mine")
+    client.force_login(member)
+    page = client.get(reverse("dashboard")).text
+    assert page.count(f'href="{mine}"') == 2  # the menu and the dashboard card
+    assert 'id="mine"' in page
+    client.force_login(clerk)
+    page = client.get(reverse("dashboard")).text
+    assert f'href="{mine}"' not in page
+
+
+def test_clerk_corrects_attendance_and_adds_an_opinion_after_the_step(
+    client, clerk, topic, meeting, participant
+):
+    from core.models import AuditEvent
+
+    services.attendance_mark(
+        actor=clerk,
+        session_id=meeting.pk,
+        participant_id=participant.pk,
+        status="absent",
+    )
+    move(topic, State.ADOPTING)
+    client.force_login(clerk)
+    page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
+    assert 'id="correct-attendance"' in page.text
+    assert "补录一条意见" in page.text
+    client.post(
+        reverse("consult:attendance", kwargs={"session_id": meeting.pk}),
+        {
+            "participant": participant.pk,
+            "status": "leave",
+            "correction": "本人会前已书面请假",
+        },
+    )
+    client.post(
+        reverse("consult:opinion_add", kwargs={"session_id": meeting.pk}),
+        {
+            "participant": participant.pk,
+            "content": "路灯要装在路口",
+            "kind": "suggestion",
+            "correction": "据会议录音补录",
+        },
+    )
+    assert Attendance.objects.get().status == "leave"
+    assert Opinion.objects.get().content == "路灯要装在路口"
+    events = AuditEvent.objects.for_subject(topic)
+    assert events.get(verb="attendance_mark", reason="本人会前已书面请假")
+    assert events.get(verb="opinion_add").reason == "据会议录音补录"
