@@ -123,10 +123,10 @@ def test_links_become_full_addresses_when_the_site_address_is_set(settings):
     notification = meeting()
     with translation.override("zh-hans"):
         settings.XST_SITE_URL = ""
-        assert "详情:/topics/7/" in notification_text(notification)
+        assert "详情：/topics/7/" in notification_text(notification)
         settings.XST_SITE_URL = "https://xst.example.cn"
         text = notification_text(notification)
-    assert "详情:https://xst.example.cn/topics/7/" in text
+    assert "详情：https://xst.example.cn/topics/7/" in text
     ics = icalendar.Calendar.from_ical(notification_ics(notification))
     [event] = ics.walk("VEVENT")
     assert "https://xst.example.cn/topics/7/" in str(event["description"])
