@@ -34,6 +34,8 @@ from django.utils import timezone
 from committees.models import Membership, Role
 from committees.services import person_for_user
 from consult import services as consult
+from feedback import services as feedback
+from feedback.models import Disposition, Outcome
 from notifications.models import Channel, Delivery, DeliveryStatus, Notification
 from tests.factories import (
     OpinionFactory,
@@ -47,6 +49,9 @@ from tests.factories import (
     VillageFactory,
     user_with_role,
 )
+from tests.feedback.conftest import add_opinions, add_participants
+from tests.feedback.helpers import dispose_all, png, run_notice, to_feedback
+from topics.catalogue import Category
 from topics.states import State
 
 pytestmark = pytest.mark.django_db
@@ -231,6 +236,79 @@ def _topic_id(world, scope):
     return {"topic_id": TopicFactory(place=world.place(scope)).pk}
 
 
+# -- feedback: a topic in 成果落实 or 结果反馈 at the own or the other place, its
+# records written by its village clerk through the services (tests/feedback).
+
+
+def _adopting(world, scope):
+    """成果落实: opinions with themes, one not adopted (to explain); a category
+    the law puts to a statutory vote."""
+    place = world.place(scope)
+    clerk = _clerk(place)
+    topic = TopicFactory(place=place, state=State.ADOPTING, category=Category.V4)
+    add_participants(topic, 2)
+    first, _second = add_opinions(topic, 2)
+    dispose_all(topic, clerk)
+    feedback.disposition_set(
+        actor=clerk,
+        topic_id=topic.pk,
+        opinion_id=first.pk,
+        theme="道路",
+        outcome=Outcome.NOT_ADOPTED,
+        reason="与村庄规划不符。",
+    )
+    disposition = Disposition.objects.get(opinion=first)
+    data = {"opinion_id": first.pk, "disposition_id": disposition.pk}
+    return {"topic_id": topic.pk, "data": data}
+
+
+def _in_feedback(world, scope):
+    """结果反馈: step 4 done, a task, a running 公示 with a posted photo and a
+    resident's response not yet answered."""
+    place = world.place(scope)
+    clerk = _clerk(place)
+    secretary = user_with_role(Role.VILLAGE_SECRETARY, place)
+    topic = TopicFactory(place=place, state=State.ADOPTING, category=Category.V2)
+    add_participants(topic, 2)
+    add_opinions(topic, 2)
+    to_feedback(topic, clerk, secretary)
+    person = PersonFactory(place=place)
+    task = feedback.task_create(
+        actor=clerk,
+        topic_id=topic.pk,
+        description="组织施工",
+        responsible_id=person.pk,
+        deadline=timezone.localdate() + timedelta(days=10),
+    )
+    notice = run_notice(topic, clerk)
+    photo = feedback.notice_photo_add(actor=clerk, notice_id=notice.pk, upload=png())
+    response = feedback.response_submit(
+        actor=user_with_role(Role.RESIDENT, place),
+        public_id=notice.public_id,
+        kind="objection",
+        content="工期太长。",
+    )
+    return {
+        "topic": topic,
+        "task": task,
+        "notice": notice,
+        "photo": photo,
+        "response": response,
+        "data": {"places": place.pk, "responsible": person.pk},
+    }
+
+
+def _fb(*keys):
+    """Kwargs of a topic in 结果反馈: (kwarg, object, attribute) picked per row."""
+
+    def build(world, scope):
+        built = _in_feedback(world, scope)
+        kwargs = {kwarg: getattr(built[obj], attr) for kwarg, obj, attr in keys}
+        return {**kwargs, "data": built["data"]}
+
+    return build
+
+
 TARGETS: dict[str, Callable[[World, str], dict]] = {
     "none": lambda world, scope: {},
     "draft": _draft,
@@ -266,6 +344,17 @@ TARGETS: dict[str, Callable[[World, str], dict]] = {
     "written": _session("v_written"),
     "online": _online_comment,
     "photo": _photo,
+    "adopting": _adopting,
+    "fb_topic": _fb(("topic_id", "topic", "pk")),
+    "fb_task": _fb(("task_id", "task", "pk")),
+    "fb_notice": _fb(("notice_id", "notice", "pk")),
+    "fb_response": _fb(("response_id", "response", "pk")),
+    "fb_attachment": _fb(("attachment_id", "photo", "pk")),
+    "fb_public": _fb(("public_id", "notice", "public_id")),
+    "fb_public_topic": _fb(("topic_id", "notice", "topic_id")),
+    "fb_public_file": _fb(
+        ("public_id", "notice", "public_id"), ("attachment_id", "photo", "pk")
+    ),
 }
 
 
@@ -286,6 +375,22 @@ SESSION = {
     "location": "村委会会议室",
     "agenda": "方案说明，逐项协商。",
     "host": "李书记",
+}
+VOTE = {
+    "kind": "villager_reps",
+    "held_on": _today,
+    "entitled": 30,
+    "present": 25,
+    "in_favour": 20,
+    "against": 4,
+    "abstain": 1,
+}
+NOTICE = {
+    "subject": "progress",
+    "title": "关于落实进展的公示",
+    "body": "进展如下……",
+    "starts_at": lambda: _local(1),
+    "ends_at": lambda: _local(8),
 }
 
 #                                                 anon res mem vc  vs  tc  td  ts  adm su
@@ -339,6 +444,36 @@ TABLE: dict[str, Row] = {
     # Online: residents of the place comment; the clerks who see it moderate.
     "consult:comment": Row("POST", "online",       "302 302 404 403 403 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "支持。"}),
     "consult:hide": Row("POST", "online",          "302 403 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "与议题无关。"}),
+    # feedback, step 4 (成果落实): the village clerk and secretary record; the
+    # township and the administrator read.
+    "feedback:adopt": Row("GET", "adopting",      "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "feedback:disposition": Row("POST", "adopting", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"theme": "道路", "outcome": "adopted", "reason": "符合规划。"}),
+    "feedback:compile": Row("POST", "adopting",   "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"summary": "意见集中在道路。"}),
+    "feedback:explanation": Row("POST", "adopting", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"explained_by": "村主任", "explained_on": _today, "method": "face", "note": "上门说明。"}),
+    "feedback:decision": Row("POST", "adopting",  "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"meeting_date": _today, "attendees": "书记、主任", "plan": "加宽至 5 米。"}),
+    "feedback:vote_mark": Row("POST", "adopting", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "涉及集体资产。"}),
+    "feedback:vote": Row("POST", "adopting",      "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=VOTE),
+    # feedback, step 5 (结果反馈): 跟踪督办 is the township's; notes are written by
+    # who records or supervises.
+    "feedback:implement": Row("GET", "fb_topic",  "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "feedback:task_create": Row("POST", "fb_topic", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"description": "修补路面", "deadline": lambda: (timezone.localdate() + timedelta(days=5)).isoformat()}),
+    "feedback:progress": Row("POST", "fb_task",   "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"percent": 50, "reported_on": _today, "note": "按计划推进。"}),
+    "feedback:task_close": Row("POST", "fb_task", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "方案调整。"}),
+    "feedback:supervise": Row("POST", "fb_task",  "302 404 404 403 403 302 302 302 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"note": "请按期完成。"}),
+    "feedback:notice_create": Row("POST", "fb_topic", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=NOTICE),
+    "feedback:notice_withdraw": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "内容有误。"}),
+    "feedback:notice_photo": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"file": png}),
+    "feedback:response_answer": Row("POST", "fb_response", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"answer": "按法定程序办理。"}),
+    "feedback:bulletin": Row("POST", "fb_topic",  "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "feedback:note": Row("POST", "fb_topic",      "302 404 404 302 302 302 302 302 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"text": "补充说明。"}),
+    "feedback:attachment": Row("GET", "fb_attachment", "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    # 公示 pages: public without an account; responding needs one, any account.
+    "public_notices": Row("GET", "none",          "200 200 200 200 200 200 200 200 200 200"),
+    "public_topic_notices": Row("GET", "fb_public_topic", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
+    "public_notice": Row("GET", "fb_public",      "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
+    "public_notice_print": Row("GET", "fb_public", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
+    "public_notice_file": Row("GET", "fb_public_file", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
+    "public_notice_respond": Row("POST", "fb_public", "302 302 302 302 302 302 302 302 302 302", other="302 302 302 302 302 302 302 302 302 302", data={"kind": "opinion", "content": "支持。"}),
 }  # fmt: skip
 
 
