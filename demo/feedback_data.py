@@ -20,7 +20,7 @@ from django.utils import timezone
 from committees.models import MemberCategory, Membership, Person, Role, RoleGrant
 from consult.models import Opinion, OpinionSource, Participant, Session
 from feedback import rules, services
-from feedback.models import NoticeSubject, Outcome
+from feedback.models import Decision, NoticeSubject, Outcome
 from notifications.delivery import delivery_attempt
 from notifications.models import Channel, Delivery, DeliveryStatus, Kind
 from notifications.services import receipt_record
@@ -216,7 +216,11 @@ def _notice(topic: Topic, clerk, *, start: datetime):
         topic_id=topic.pk,
         subject=NoticeSubject.DECISION,
         title=f"关于“{topic.title}”决策结果的公示",
-        body="经协商和班子联席会议研究，决策方案如下。公示期间如有异议，请向村（镇）反映。",
+        body=(
+            "经协商和班子联席会议研究，决策方案如下：\n"
+            + Decision.objects.filter(topic=topic).values_list("plan", flat=True).last()
+            + "\n公示期间如有异议，请向村（镇）反映。"
+        ),
         place_ids=[topic.place_id],
         starts_at=start,
         ends_at=start + timedelta(days=7),

@@ -576,3 +576,14 @@ def test_the_scheduled_task_admin_speaks_plain_chinese():
         ).format(2)
     assert ran == "已启动 2 个定时任务。"
     assert enabled == "已启用 2 个定时任务。"
+
+
+def test_form_labels_end_with_a_full_width_colon_in_chinese():
+    from django import forms
+
+    class Sample(forms.Form):
+        note = forms.CharField(label="说明")
+
+    with translation.override("zh-hans"):
+        html = str(Sample()["note"].label_tag())
+    assert "说明：" in html

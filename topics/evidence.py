@@ -170,7 +170,9 @@ require(Step.PREPARE, "prepare.materials", _("议题资料"))
 require(
     Step.CONSULT,
     "consult.session",
-    _("至少一次协商活动记录（签到、记录、意见及提出人、形成的共识）或书面、网上意见汇集"),
+    _(
+        "至少一次协商活动记录（签到、记录、意见及提出人、形成的共识）或书面、网上意见汇集"
+    ),
 )
 # Step 4: 协商成果落实.
 require(Step.ADOPT, "adopt.compiled", _("协商意见整理汇总"))
