@@ -296,7 +296,7 @@ def _summary(created: int) -> list[str]:
         + f";已逾期 {topics.overdue(now).count()} 个,"
         f"临近期限(提醒期内){_due_soon(topics, now)} 个。",
         "",
-        f"演示账号(密码均为 {DEMO_PASSWORD},仅用于演示数据):",
+        f"演示账号（密码均为 {DEMO_PASSWORD}，仅用于演示数据）：",
         *_table(
             [("用户名", "姓名", "角色", "地方")]
             + [
@@ -310,7 +310,7 @@ def _summary(created: int) -> list[str]:
             ]
         ),
         "",
-        f"在浏览器打开 {SITE_URL} ,用上面的账号登录。",
+        f"在浏览器打开 {SITE_URL}，用上面的账号登录。",
     ]
 
 
