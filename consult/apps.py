@@ -7,15 +7,12 @@ class ConsultConfig(AppConfig):
     verbose_name = _("协商准备与开展")
 
     def ready(self) -> None:
-        from datetime import timedelta
-
         from core.audit import register_verbs
-        from notifications.periodic import register_job
         from topics.evidence import provide
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import evidence, services
+        from . import evidence, jobs
 
         provide(
             "prepare.plan", check_many=evidence.has_plan, url_name="consult:prepare"
@@ -67,9 +64,4 @@ class ConsultConfig(AppConfig):
                 "opinion_hide": _("屏蔽网上发言"),
             }
         )
-        register_job(
-            "consult.written_reminders",
-            services.send_written_reminders,
-            description=_("提醒尚未答复书面征询的参与对象"),
-            every=timedelta(hours=1),
-        )
+        jobs.register()

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import PurePosixPath
 
 import filetype
@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1223,57 +1222,3 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
             reason=reason,
         )
     return opinion
-
-
-# -- scheduled job
-
-
-def send_written_reminders(now: datetime) -> int:
-    """Remind participants who have not answered a written consultation whose
-    deadline is near; once per session and deadline (the notice key)."""
-    horizon = now + timedelta(hours=settings.XST_WRITTEN_REMIND_HOURS)
-    sessions = list(
-        Session.objects.filter(
-            form__in=[Form.T_WRITTEN, Form.V_WRITTEN],
-            closed_at__isnull=True,
-            starts_at__lte=now,
-            ends_at__gt=now,
-            ends_at__lte=horizon,
-            topic__state="consulting",
-        ).select_related("topic")
-    )
-    if not sessions:
-        return 0
-    topic_ids = {s.topic_id for s in sessions}
-    by_topic: dict[int, list[Participant]] = {}
-    for participant in Participant.objects.filter(
-        topic_id__in=topic_ids
-    ).select_related("person"):
-        by_topic.setdefault(participant.topic_id, []).append(participant)
-    answered = set(
-        Opinion.objects.filter(
-            session__in=sessions, source=OpinionSource.WRITTEN
-        ).values_list("session_id", "participant_id")
-    )
-    sent = 0
-    for session in sessions:
-        waiting = [
-            p.person
-            for p in by_topic.get(session.topic_id, [])
-            if (session.pk, p.pk) not in answered
-        ]
-        if not waiting:
-            continue
-        with transaction.atomic():
-            send_notice(
-                topic=session.topic,
-                key=f"consult:written-remind:{session.pk}:{session.ends_at.isoformat()}",
-                kind=Kind.WRITTEN_REQUEST,
-                recipients=waiting,
-                subject=_("书面征询提醒：%(title)s") % {"title": session.topic.title},
-                body=_("您尚未答复，截止时间：%(deadline)s。")
-                % {"deadline": _when(session.ends_at)},
-                link=_link("consult:session", session_id=session.pk),
-            )
-        sent += 1
-    return sent

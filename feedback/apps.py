@@ -11,10 +11,10 @@ class FeedbackConfig(AppConfig):
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import checks, evidence
+        from . import evidence, jobs
 
         evidence.register()
-        checks.register()
+        jobs.register()
         register_step_page(Step.ADOPT, "feedback:adopt", _("意见采纳、决策与表决"))
         register_step_page(Step.FEEDBACK, "feedback:implement", _("落实、公示与通报"))
         register_verbs(

@@ -47,21 +47,31 @@ class Reminder:
     """One notice to send: about what, under which key, to whom.
 
     ``admin_place_id`` is the place (a township) whose administrators are
-    told when ``recipients`` is empty.
+    told when ``recipients`` is empty. ``record`` is the record with the
+    deadline when the notice is filed under another one (an overdue task's
+    notice belongs to its topic): ``message`` and ``link`` are given
+    ``record``, or ``about`` when there is none.
     """
 
     about: models.Model
     key: str
     recipients: Sequence
     admin_place_id: int | None = None
+    record: models.Model | None = None
+
+    @property
+    def watched(self) -> models.Model:
+        return self.about if self.record is None else self.record
 
 
 def reminder_key(prefix: str, *parts: object) -> str:
-    """ "prefix:part:part…", a datetime part as whole seconds since the epoch.
+    """ "prefix:part:part…", a datetime part as whole seconds since the epoch
+    and any other part (a date, a string) as its text.
 
     ``reminder_key("topic-reminder", topic.pk, topic.state,
     topic.state_changed_at)`` is one reminder per stay in a state;
-    ``reminder_key("task-overdue", task.pk, task.due_at)`` one per deadline.
+    ``reminder_key("feedback-task-overdue", task.pk, task.deadline)`` one per
+    deadline.
     """
     text = [
         str(int(part.timestamp())) if isinstance(part, datetime) else str(part)
@@ -136,7 +146,7 @@ def notify_each(
 ) -> int:
     """Send one notice per reminder; return how many reached someone.
 
-    ``message(about)`` returns (subject, body) and is called in the site's
+    ``message(record)`` returns (subject, body) and is called in the site's
     language, whoever triggered the run. A failing notice is logged and left
     for the next run; running out of time (SoftTimeLimitExceeded) stops the
     run, and the next one starts with what is left.
@@ -146,8 +156,8 @@ def notify_each(
     sent = 0
     for reminder in reminders:
         with translation.override(settings.LANGUAGE_CODE):
-            subject, body = message(reminder.about)
-        target = link(reminder.about) if link else ""
+            subject, body = message(reminder.watched)
+        target = link(reminder.watched) if link else ""
         try:
             if reminder.recipients:
                 notify(

@@ -115,3 +115,18 @@ def plan(clerk, topic, *, days: float = 10, **extra):
     }
     data.update(extra)
     return services.session_plan(actor=clerk, topic_id=topic.pk, **data)
+
+
+def move(topic, state):
+    type(topic).objects.filter(pk=topic.pk).update(state=state)
+    topic.refresh_from_db()
+
+
+@pytest.fixture
+def written(clerk, topic, participant):
+    """A written consultation (书面征询) open from tomorrow for three days."""
+    session = plan(
+        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+    )
+    move(topic, State.CONSULTING)
+    return session

@@ -21,7 +21,7 @@ from consult.models import (
 )
 from core.errors import NotVisible, Sealed, StepClosed
 from core.models import AuditEvent
-from notifications.models import Channel, Delivery, DeliveryStatus, Kind, Notification
+from notifications.models import Channel, Delivery, DeliveryStatus, Kind
 from tests.factories import (
     ParticipantFactory,
     PersonFactory,
@@ -31,7 +31,7 @@ from tests.factories import (
 )
 from topics.states import State
 
-from .conftest import PDF, in_days, pdf, plan, png
+from .conftest import PDF, in_days, move, pdf, plan, png
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +42,6 @@ def verbs(topic) -> list[str]:
         .order_by("seq")
         .values_list("verb", flat=True)
     )
-
-
-def move(topic, state):
-    type(topic).objects.filter(pk=topic.pk).update(state=state)
-    topic.refresh_from_db()
 
 
 # -- plan
@@ -589,15 +584,6 @@ def test_members_cannot_correct(clerk, topic, held, member, participant):
 # -- written consultation
 
 
-@pytest.fixture
-def written(clerk, topic, participant):
-    session = plan(
-        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
-    )
-    move(topic, State.CONSULTING)
-    return session
-
-
 def test_written_answer_online_and_replacement(topic, member, written, participant):
     with time_machine.travel(in_days(1.5), tick=False):
         first = services.written_answer(
@@ -647,46 +633,6 @@ def test_written_close_and_request(clerk, topic, member, written):
         services.session_close(actor=clerk, session_id=written.pk)
         with pytest.raises(ValidationError):
             services.written_answer(actor=member, session_id=written.pk, content="x")
-
-
-def test_reminders_go_once_per_deadline_to_those_not_answered(
-    clerk, topic, member, written, participant
-):
-    answered = ParticipantFactory(
-        topic=topic, person=PersonFactory(user=user_with_role(Role.MEMBER, topic.place))
-    )
-    with time_machine.travel(written.ends_at - timedelta(hours=3), tick=False):
-        services.written_answer(
-            actor=clerk,
-            session_id=written.pk,
-            participant_id=answered.pk,
-            content="答复",
-        )
-        from django.utils import timezone
-
-        assert services.send_written_reminders(timezone.now()) == 1
-        services.send_written_reminders(timezone.now())
-    reminder = Notification.objects.get(key__startswith="consult:written-remind:")
-    persons = set(reminder.deliveries.values_list("person_id", flat=True))
-    assert persons == {participant.person_id}
-    assert reminder.deliveries.filter(channel=Channel.INBOX).count() == 1
-    # A new deadline is a new reminder.
-    Session.objects.filter(pk=written.pk).update(ends_at=written.ends_at + timedelta(1))
-    with time_machine.travel(written.ends_at + timedelta(hours=21), tick=False):
-        from django.utils import timezone
-
-        services.send_written_reminders(timezone.now())
-    assert (
-        Notification.objects.filter(key__startswith="consult:written-remind:").count()
-        == 2
-    )
-
-
-def test_no_reminder_far_from_the_deadline(written):
-    from django.utils import timezone
-
-    with time_machine.travel(in_days(1.2), tick=False):
-        assert services.send_written_reminders(timezone.now()) == 0
 
 
 # -- online consultation

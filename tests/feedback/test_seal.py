@@ -14,7 +14,7 @@ from consult.models import Opinion
 from core.errors import NotVisible, Sealed
 from core.models import AuditEvent
 from feedback import models, services
-from feedback.checks import send_task_overdue
+from feedback.jobs import send_task_overdue
 
 from .helpers import consult_evidence, pdf, png, today, walk_to_archive
 
