@@ -9,15 +9,12 @@ correct a record of a step the topic has left by giving a reason; the
 correction is appended to the chain like any change.
 """
 
-import hashlib
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import PurePosixPath
 
-import filetype
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +31,14 @@ from committees.models import (
     missing_categories,
 )
 from core.errors import NotVisible
+from core.uploads import (
+    DOCUMENT_TYPES,
+    IMAGE_TYPES,
+    LEGACY_OFFICE_TYPES,
+    WEBP_TYPES,
+    CheckedFile,
+    check_upload,
+)
 from notifications.models import Delivery, Kind
 from notifications.notify import notify
 from notifications.services import receipt_record
@@ -68,22 +73,10 @@ REASON_MAX_LENGTH = 1000
 SESSION_FIELDS = ("form", "starts_at", "ends_at", "location", "agenda", "host")
 RECORD_FIELDS = ("minutes", "consensus", "disputed")
 
-# Types a topic's materials may have: extension → MIME type as detected from
-# the content by ``filetype``. Sign-in sheet photos are images only.
-MATERIAL_TYPES = {
-    "pdf": "application/pdf",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-}
-IMAGE_TYPES = {
-    ext: mime for ext, mime in MATERIAL_TYPES.items() if mime.startswith("image/")
-}
+# A topic's materials may also be old Word and Excel files and WebP images;
+# sign-in sheet photos are images only.
+MATERIAL_TYPES = {**DOCUMENT_TYPES, **LEGACY_OFFICE_TYPES, **WEBP_TYPES}
+PHOTO_TYPES = {**IMAGE_TYPES, **WEBP_TYPES}
 
 
 # -- the one place that calls notifications
@@ -610,57 +603,18 @@ def notice_receipt(
 # -- uploads
 
 
-def _safe_name(name: str) -> str:
-    name = unicodedata.normalize("NFC", name or "")
-    if (
-        not name
-        or "/" in name
-        or "\\" in name
-        or ".." in name
-        or name.startswith(".")
-        or any(unicodedata.category(c).startswith("C") for c in name)
-    ):
-        raise _invalid("file", _("文件名不合法，请改名后再上传。"))
-    if len(name) > 150:
-        raise _invalid("file", _("文件名过长，请改名后再上传。"))
-    return name
+def _inspect(upload: UploadedFile, allowed: dict[str, str]) -> CheckedFile:
+    return check_upload(
+        upload, allowed=allowed, max_bytes=settings.XST_UPLOAD_MAX_BYTES
+    )
 
 
-def _inspect(upload: UploadedFile, allowed: dict[str, str]) -> dict:
-    """Check an upload before anything is stored; return its facts."""
-    if upload is None:
-        raise _invalid("file", _("请选择要上传的文件。"))
-    name = _safe_name(upload.name)
-    limit = settings.XST_UPLOAD_MAX_BYTES
-    if upload.size > limit:
-        raise _invalid(
-            "file",
-            _("文件过大：不能超过 %(mb)s MB。") % {"mb": f"{limit / 1048576:g}"},
-        )
-    if upload.size == 0:
-        raise _invalid("file", _("文件是空的。"))
-    extension = PurePosixPath(name).suffix.lower().lstrip(".")
-    if extension not in allowed:
-        raise _invalid(
-            "file",
-            _("不允许上传这种类型的文件（允许：%(types)s）。")
-            % {"types": "、".join(sorted({e.upper() for e in allowed}))},
-        )
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
-    detected = filetype.guess(head)
-    if detected is None or detected.mime != allowed[extension]:
-        raise _invalid("file", _("文件内容与扩展名不符，请检查后再上传。"))
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+def _facts(checked: CheckedFile) -> dict:
     return {
-        "original_name": name,
-        "content_type": detected.mime,
-        "size": upload.size,
-        "sha256": digest.hexdigest(),
+        "original_name": checked.name,
+        "content_type": checked.content_type,
+        "size": checked.size,
+        "sha256": checked.sha256,
     }
 
 
@@ -674,7 +628,8 @@ def material_upload(
     material_id: int | None = None,
 ) -> MaterialVersion:
     """Upload a topic document, or a new version of an existing one."""
-    facts = _inspect(upload, MATERIAL_TYPES)
+    checked = _inspect(upload, MATERIAL_TYPES)
+    facts = _facts(checked)
     title = (title or "").strip() or PurePosixPath(facts["original_name"]).stem
     if len(title) > Material._meta.get_field("title").max_length:
         raise _invalid("title", _("资料名称过长。"))
@@ -697,7 +652,7 @@ def material_upload(
         version = MaterialVersion(
             material=material, topic=topic, number=number, uploaded_by=actor, **facts
         )
-        version.file.save(facts["original_name"], upload, save=False)
+        version.file.save(checked.content.name, checked.content, save=False)
         version.save()
         topic_event(
             topic,
@@ -987,13 +942,14 @@ def opinion_record(
 
 def photo_upload(*, actor, session_id: int, upload: UploadedFile) -> SignInPhoto:
     """Attach a photo of the paper sign-in sheet to a session."""
-    facts = _inspect(upload, IMAGE_TYPES)
+    checked = _inspect(upload, PHOTO_TYPES)
+    facts = _facts(checked)
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT) as (topic, _r):
         session = _load_session(topic, session_id)
         _meeting(session)
         photo = SignInPhoto(session=session, topic=topic, uploaded_by=actor, **facts)
-        photo.file.save(facts["original_name"], upload, save=False)
+        photo.file.save(checked.content.name, checked.content, save=False)
         photo.save()
         topic_event(
             topic,

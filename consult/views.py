@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
+from core.uploads import file_response
 from topics import evidence
 from topics.models import Topic
 from topics.states import Step
@@ -323,17 +324,10 @@ def pre_opinion(request, topic):
     )
 
 
-def _download(record, *, name: str):
-    try:
-        handle = record.file.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    response = FileResponse(
-        handle, as_attachment=True, filename=name, content_type=record.content_type
+def _download(record) -> FileResponse:
+    return file_response(
+        record.file, name=record.original_name, content_type=record.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 def material_download(request, version_id: int):
@@ -348,7 +342,7 @@ def material_download(request, version_id: int):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         raise Http404
-    return _download(version, name=version.original_name)
+    return _download(version)
 
 
 @login_required
@@ -358,7 +352,7 @@ def photo_download(request, photo_id: int):
     )
     if photo is None or not perm.can_view(request.user, photo.topic):
         raise Http404
-    return _download(photo, name=photo.original_name)
+    return _download(photo)
 
 
 # -- step 3

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotVisible
+from core.uploads import file_response
 from topics import selectors as topic_selectors
 from topics.evidence import missing
 from topics.states import State, Step
@@ -449,14 +450,9 @@ def note(request, topic_id: int):
 
 
 def _file_response(attachment) -> FileResponse:
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
+    return file_response(
+        attachment.file, name=attachment.name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

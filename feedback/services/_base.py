@@ -6,18 +6,19 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
+from core.uploads import DOCUMENT_TYPES, IMAGE_TYPES, CheckedFile, check_upload
 from notifications.notify import notify
 from topics.models import Topic
 from topics.records import snapshot, topic_event, topic_write
 from topics.states import Step
 
 from .. import permissions as perm
-from ..files import CheckedFile, check_upload
 from ..models import Attachment
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,9 @@ def _write(actor, topic_id: int, *, steps, check: Callable = perm.can_record):
 
 def _check_all(uploads: Iterable, *, images_only: bool = False) -> list[CheckedFile]:
     """Check every upload before anything is stored, so a bad one saves nothing."""
-    return [check_upload(u, images_only=images_only) for u in uploads or ()]
+    allowed = IMAGE_TYPES if images_only else DOCUMENT_TYPES
+    limit = settings.XST_FEEDBACK_UPLOAD_MAX_BYTES
+    return [check_upload(u, allowed=allowed, max_bytes=limit) for u in uploads or ()]
 
 
 def _store(

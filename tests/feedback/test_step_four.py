@@ -184,8 +184,8 @@ def test_decision_with_attachment_keeps_its_hash(adopting, clerk):
     ("name", "content", "message"),
     [
         ("a.pdf", b"<html><script>alert(1)</script></html>", "只能上传"),
-        ("a.png", b"%PDF-1.4\n%%EOF\n", "扩展名与文件内容不符"),
-        ("../a.pdf", b"%PDF-1.4\n%%EOF\n", "文件名不合规"),
+        ("a.png", b"%PDF-1.4\n%%EOF\n", "内容与扩展名不符"),
+        ("../a.pdf", b"%PDF-1.4\n%%EOF\n", "文件名不合法"),
     ],
 )
 def test_decision_with_a_bad_file_saves_nothing(
