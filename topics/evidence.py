@@ -182,7 +182,11 @@ require(Step.ADOPT, "adopt.vote", _("法定会议表决（需要表决的事项�
 require(Step.ADOPT, "adopt.explanations", _("未采纳意见的沟通解释"))
 # Step 5: 协商结果反馈.
 require(Step.FEEDBACK, "feedback.tasks", _("落实责任人及完成期限"))
-require(Step.FEEDBACK, "feedback.progress", _("跟踪督办记录"))
+require(
+    Step.FEEDBACK,
+    "feedback.progress",
+    _("跟踪督办：每项落实任务已完成或写明理由终止，并有进展报告"),
+)
 require(Step.FEEDBACK, "feedback.public_notice", _("公示期满"))
 require(Step.FEEDBACK, "feedback.informed", _("向参与协商对象通报情况"))
 
