@@ -16,14 +16,13 @@ from core.models import AuditEvent
 from feedback import models, services
 from feedback.jobs import send_task_overdue
 
-from .helpers import consult_evidence, pdf, png, today, walk_to_archive
+from .helpers import pdf, png, today, walk_to_archive
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def archived(monkeypatch, village, clerk, secretary, town_clerk, resident):
-    consult_evidence(monkeypatch)
+def archived(village, clerk, secretary, town_clerk, resident):
     return walk_to_archive(
         village=village,
         clerk=clerk,
