@@ -1,11 +1,13 @@
 """Demo topics in steps 4 and 5 (成果落实, 结果反馈, 已归档) built from real records.
 
-seed_demo creates each such topic in 成果落实 with its step 2-3 rows (participants
-from the place's roster, a recorded session, opinions: consult's models,
-written minimally here because this branch has consult's records but not its
-demo), then this module drives it on through feedback's services and the
-topic's real transitions. The procedure is replayed at past dates (the clock
-is set back while the services run), so an archived topic's 公示 really ran
+seed_demo creates each such topic as a draft, then this module drives it
+through every step with the services and the topic's real transitions: it is
+submitted and approved; consult's services plan the meeting ten days ahead,
+list the participants from the place's platform, upload the material and send
+the notices (paper ones signed for), then record the meeting (attendance,
+minutes, opinions); feedback's services carry it through steps 4 and 5. The
+procedure is replayed at past dates (the clock is set back while the services
+run), so the notice lead time was kept and an archived topic's 公示 really ran
 its full period. Called once per topic: seed_demo skips topics that exist.
 """
 
@@ -15,10 +17,18 @@ from datetime import datetime, timedelta
 from unittest import mock
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from committees.models import MemberCategory, Membership, Person, Role, RoleGrant
-from consult.models import Opinion, OpinionSource, Participant, Session
+from committees.models import (
+    MemberCategory,
+    Platform,
+    Role,
+    RoleGrant,
+    missing_categories,
+)
+from consult import services as consult
+from consult.models import Opinion, Participant
 from feedback import rules, services
 from feedback.models import Decision, NoticeSubject, Outcome
 from notifications.delivery import delivery_attempt
@@ -67,55 +77,120 @@ def _holder(place, *role_names: str):
 
 
 def seeded_state(target: str) -> str:
-    """The state seed_demo creates a topic in: steps 4-5 start at 成果落实."""
-    return State.ADOPTING if target in STATES else target
+    """The state seed_demo creates a topic in: a topic bound for steps 4-5 starts
+    as a draft and goes through every step through the services."""
+    return State.DRAFT if target in STATES else target
 
 
-def _consultation(topic: Topic, clerk, when: datetime) -> list[Opinion]:
-    """The step 2-3 rows feedback builds on: participants, a session, opinions."""
-    members = list(
-        Membership.objects.filter(platform__place=topic.place)
-        .select_related("person")
-        .order_by("pk")[:6]
+def _deliver(topic: Topic, clerk, queued) -> None:
+    """The notices of the meeting: paper ones signed for, the others sent."""
+    for delivery in queued.order_by("pk").select_related("person"):
+        if delivery.channel == Channel.PAPER:
+            consult.notice_receipt(
+                actor=clerk,
+                topic_id=topic.pk,
+                delivery_id=delivery.pk,
+                signed_by=delivery.person.name,
+            )
+        else:
+            delivery_attempt(delivery.pk)
+
+
+def _participants(topic: Topic, clerk) -> None:
+    """The place's consultation platform, and a written reason for any §七
+    category it lacks."""
+    platform = (
+        Platform.objects.filter(place=topic.place, memberships__isnull=False)
+        .order_by("pk")
+        .first()
     )
-    people = [(m.person, m.category) for m in members] or [
-        (p, MemberCategory.MASSES)
-        for p in Person.objects.filter(place=topic.place).order_by("pk")[:6]
-    ]
-    participants = [
-        Participant.objects.get_or_create(
-            topic=topic, person=person, defaults={"category": category}
-        )[0]
-        for person, category in people
-    ]
-    session = Session.objects.create(
-        topic=topic,
-        form=topic.forms[0],
-        starts_at=when,
-        ends_at=when + timedelta(hours=2),
-        location=f"{topic.place.name}会议室",
-        agenda=f"协商：{topic.title}",
-        host=clerk.get_full_name() or clerk.username,
-        minutes="与会人员逐一发表意见，记录如下。",
-        consensus="原则同意方案，具体意见由班子研究采纳。",
-        recorded_at=when + timedelta(hours=2),
-        created_by=clerk,
-    )
-    return [
-        Opinion.objects.create(
-            topic=topic,
-            source=OpinionSource.SESSION,
-            session=session,
-            participant=participant,
-            author=participant.person,
-            author_name=participant.person.name,
-            content=content,
-            kind=kind,
-            submitted_by=clerk,
-            created_at=when + timedelta(hours=1),
+    if platform is not None:
+        consult.participants_from_roster(
+            actor=clerk, topic_id=topic.pk, platform_id=platform.pk
         )
-        for participant, (content, kind) in zip(participants, OPINIONS, strict=False)
-    ]
+    # Someone the topic touches, without an account: a paper notice.
+    consult.participant_add_person(
+        actor=clerk,
+        topic_id=topic.pk,
+        name=f"{topic.title[:40]}利益相关方代表",
+        category=MemberCategory.STAKEHOLDER,
+        organisation=topic.place.name,
+    )
+    present = Participant.objects.filter(topic=topic).values_list("category", flat=True)
+    if missing_categories(present):
+        consult.participants_gap_explain(
+            actor=clerk,
+            topic_id=topic.pk,
+            reason="协商平台中没有这些界别的成员；已请上级有关部门列席。",
+        )
+
+
+def _consultation(topic: Topic, clerk, decider, adopted: datetime) -> list[Opinion]:
+    """Steps 1-3 through the services, so that the topic enters 成果落实 at
+    ``adopted``: the draft is submitted and approved, the meeting planned ten
+    days ahead with its participants, material and notices (paper notices
+    signed for), then held and recorded."""
+    planned = adopted - timedelta(days=10, hours=3)
+    meeting = planned + timedelta(days=10)
+    with _clock(planned):
+        topic_transition(actor=clerk, topic_id=topic.pk, action="submit")
+        topic_transition(actor=decider, topic_id=topic.pk, action="approve")
+        session = consult.session_plan(
+            actor=clerk,
+            topic_id=topic.pk,
+            form=topic.forms[0],
+            starts_at=meeting,
+            ends_at=meeting + timedelta(hours=2),
+            location=f"{topic.place.name}会议室",
+            agenda=f"一、说明方案；二、逐项协商：{topic.title}；三、形成共识。",
+            host=clerk.get_full_name() or clerk.username,
+        )
+        _participants(topic, clerk)
+        consult.material_upload(
+            actor=clerk,
+            topic_id=topic.pk,
+            upload=SimpleUploadedFile(
+                "协商方案.pdf", PDF, content_type="application/pdf"
+            ),
+            title=f"{topic.title}（征求意见稿）",
+            is_public=True,
+        )
+        notice = consult.notice_send(actor=clerk, topic_id=topic.pk)
+        _deliver(
+            topic,
+            clerk,
+            notice.notification.deliveries.filter(status=DeliveryStatus.QUEUED),
+        )
+        topic_transition(actor=clerk, topic_id=topic.pk, action="start_consultation")
+    with _clock(adopted):
+        participants = list(Participant.objects.filter(topic=topic).order_by("pk"))
+        for participant in participants:
+            consult.attendance_mark(
+                actor=clerk,
+                session_id=session.pk,
+                participant_id=participant.pk,
+                status="present",
+            )
+        consult.session_record(
+            actor=clerk,
+            session_id=session.pk,
+            minutes="与会人员逐一发表意见，记录如下。",
+            consensus="原则同意方案，具体意见由班子研究采纳。",
+        )
+        opinions = [
+            consult.opinion_record(
+                actor=clerk,
+                session_id=session.pk,
+                participant_id=participant.pk,
+                content=content,
+                kind=kind,
+            )
+            for participant, (content, kind) in zip(
+                participants, OPINIONS, strict=False
+            )
+        ]
+        topic_transition(actor=clerk, topic_id=topic.pk, action="start_adoption")
+    return opinions
 
 
 def _adopt(topic: Topic, clerk, opinions: list[Opinion], *, complete: bool) -> None:
@@ -243,7 +318,7 @@ def _inform(topic: Topic, clerk) -> None:
 
 
 def build(topic: Topic, target: str, *, days_in_state: int) -> None:
-    """Carry a topic seeded in 成果落实 to ``target`` through the services."""
+    """Carry a topic seeded as a draft to ``target`` through the services."""
     if target not in STATES:
         return
     township = topic.place.parent if topic.place.is_village else topic.place
@@ -252,14 +327,19 @@ def build(topic: Topic, target: str, *, days_in_state: int) -> None:
     supervisor = _holder(township, Role.TOWNSHIP_CLERK)
     resident = _holder(topic.place, Role.RESIDENT) or _holder(township, Role.RESIDENT)
     now = timezone.now()
-    # Replayed backwards from today: an archived topic went through its 公示
-    # weeks ago; one in 结果反馈 has its 公示 running now.
-    start = now - timedelta(days=days_in_state + 20)
-    with _clock(start):
-        opinions = _consultation(topic, clerk, start - timedelta(days=3))
+    # Replayed backwards from today, so that the topic entered its state
+    # ``days_in_state`` days ago: an archived topic went through its 公示
+    # before that; one in 结果反馈 has its 公示 running now.
+    entered = now - timedelta(days=days_in_state)
+    adopted = entered - timedelta(
+        days={State.ADOPTING: 0, State.FEEDBACK: 1, State.ARCHIVED: 10}[target]
+    )
+    opinions = _consultation(topic, clerk, decider, adopted)
+    with _clock(adopted + timedelta(hours=1)):
         _adopt(topic, clerk, opinions, complete=target != State.ADOPTING)
     if target == State.ADOPTING:
         return
+    start = adopted
     with _clock(start + timedelta(days=1)):
         topic_transition(actor=decider, topic_id=topic.pk, action="start_feedback")
         _implement(topic, clerk, supervisor, finish=target == State.ARCHIVED)

@@ -75,7 +75,8 @@ def implementation(topic) -> dict:
             "places",
             "attachments",
             Prefetch(
-                "responses", queryset=NoticeResponse.objects.select_related("author")
+                "responses",
+                queryset=NoticeResponse.objects.select_related("author__person"),
             ),
         )
     )
@@ -97,7 +98,9 @@ def implementation(topic) -> dict:
         "tasks": tasks,
         "notices": notices,
         "bulletin_rows": rows,
-        "notes": list(Note.objects.filter(topic=topic).select_related("written_by")),
+        "notes": list(
+            Note.objects.filter(topic=topic).select_related("written_by__person")
+        ),
     }
 
 

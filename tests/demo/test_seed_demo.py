@@ -27,9 +27,10 @@ from core.audit import verify_chain
 from core.models import AuditEvent
 from demo import feedback_data
 from topics.catalogue import category_fits, form_fits
+from topics.evidence import missing
 from topics.models import Topic, step_limit
 from topics.selectors import topic_list
-from topics.states import State
+from topics.states import State, Step
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +190,36 @@ def test_topics_in_every_state_at_both_levels_with_real_audit_chains(seed_output
         else:
             assert events.first().verb == "create"
             assert all(event.actor_id for event in events)
+
+
+PAST_STEP_2 = (State.CONSULTING, State.ADOPTING, State.FEEDBACK, State.ARCHIVED)
+PAST_STEP_3 = (State.ADOPTING, State.FEEDBACK, State.ARCHIVED)
+
+
+def test_topics_past_steps_2_and_3_have_every_record_of_those_steps(seed_output):
+    """No bare-state topic: consult's own checks hold for every topic that has
+    left step 2 (step 3), through the services' records."""
+    past = Topic.objects.filter(state__in=PAST_STEP_2).select_related("place")
+    assert {t.state for t in past} == set(PAST_STEP_2)
+    for topic in past:
+        assert missing(topic, Step.PREPARE) == [], topic
+        if topic.state in PAST_STEP_3:
+            assert missing(topic, Step.CONSULT) == [], topic
+    # The topics of steps 4-5 walked there through the real transitions.
+    for topic in past.filter(state__in=feedback_data.STATES):
+        verbs = set(
+            AuditEvent.objects.for_subject(topic).values_list("verb", flat=True)
+        )
+        assert {
+            "submit",
+            "approve",
+            "session_plan",
+            "notice_send",
+            "material_upload",
+            "session_record",
+            "start_consultation",
+            "start_adoption",
+        } <= verbs, topic
 
 
 def test_dashboard_has_an_overdue_topic_and_one_inside_its_reminder_window(

@@ -2,12 +2,17 @@
 
 from datetime import timedelta
 
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from committees.models import MemberCategory
+from consult import services as consult
 from consult.models import Opinion
 from feedback import services
 from feedback.models import Outcome
+from notifications.models import Channel, Delivery, DeliveryStatus, Kind
+from topics.catalogue import Form
 from topics.services import topic_transition
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -82,47 +87,95 @@ def end_notices(days: int = 6) -> int:
     return services.notices_sweep(timezone.now() + timedelta(days=days))
 
 
-def consult_evidence(monkeypatch) -> None:
-    """Stand-ins for consult's step 2-3 checks, over consult's rows.
+def consult_steps(topic, clerk, *, people: int = 3, opinions: int = 4) -> None:
+    """Steps 2 and 3 of a topic in 筹备, through consult's public services.
 
-    consult/ provides and tests the real checks of steps 2-3 (notice lead
-    time, materials…); these tests are about steps 4-5, so they ask only for
-    the rows feedback builds on (a session, participants, opinions), whether
-    or not consult's own checks are installed.
+    The plan is made now for a meeting ten days on: participants without an
+    account get a paper notice, whose signed receipts are recorded now (well
+    before the notice lead time runs out), a material is uploaded, and the
+    topic moves to 协商. The clock then travels to the meeting, where
+    attendance, minutes and the opinions are recorded and the topic moves to
+    成果落实. Callers that go on to step 4 at the present run this inside
+    ``time_machine.travel`` to a moment more than ten days ago.
     """
-    from consult.models import Opinion, Participant, Session
-    from topics import evidence
-    from topics.evidence import Provider
-
-    def having(model):
-        def check(topics):
-            ids = [t.pk for t in topics]
-            return set(
-                model.objects.filter(topic_id__in=ids).values_list(
-                    "topic_id", flat=True
-                )
+    starts = timezone.now() + timedelta(days=10)
+    session = consult.session_plan(
+        actor=clerk,
+        topic_id=topic.pk,
+        form=Form.V_MEETING,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        location="村委会会议室",
+        agenda="一、方案说明；二、逐项协商；三、形成共识。",
+        host="村书记",
+    )
+    for i in range(people):
+        consult.participant_add_person(
+            actor=clerk,
+            topic_id=topic.pk,
+            name=f"村民代表{i + 1}",
+            category=MemberCategory.VILLAGER_REP,
+        )
+    consult.participants_gap_explain(
+        actor=clerk, topic_id=topic.pk, reason="本村无政协委员和专业人士。"
+    )
+    consult.material_upload(
+        actor=clerk, topic_id=topic.pk, upload=pdf("协商方案.pdf"), title="协商方案"
+    )
+    notice = consult.notice_send(actor=clerk, topic_id=topic.pk)
+    for paper in notice.notification.deliveries.filter(
+        channel=Channel.PAPER, status=DeliveryStatus.QUEUED
+    ):
+        consult.notice_receipt(
+            actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
+        )
+    topic_transition(actor=clerk, topic_id=topic.pk, action="start_consultation")
+    with time_machine.travel(starts + timedelta(minutes=90), tick=False):
+        participants = list(topic.participants.order_by("pk"))
+        for participant in participants:
+            consult.attendance_mark(
+                actor=clerk,
+                session_id=session.pk,
+                participant_id=participant.pk,
+                status="present",
             )
+        consult.session_record(
+            actor=clerk,
+            session_id=session.pk,
+            minutes="到会代表逐项讨论了方案。",
+            consensus="原则同意方案。",
+        )
+        for i in range(opinions):
+            consult.opinion_record(
+                actor=clerk,
+                session_id=session.pk,
+                participant_id=participants[i % len(participants)].pk,
+                content=f"意见{i}：建议加宽路面。",
+            )
+        topic_transition(actor=clerk, topic_id=topic.pk, action="start_adoption")
+    topic.refresh_from_db()
 
-        return Provider(check_many=check)
 
-    providers = dict(evidence._PROVIDERS)
-    for code in ("prepare.plan", "prepare.notices", "prepare.materials"):
-        providers[code] = having(Session)
-    providers["prepare.participants"] = having(Participant)
-    providers["consult.session"] = having(Opinion)
-    monkeypatch.setattr(evidence, "_PROVIDERS", providers)
+def ago(days: int = 12):
+    """Travel back far enough for steps 2-3 (a meeting ten days after its plan)
+    to be over by now."""
+    return time_machine.travel(timezone.now() - timedelta(days=days))
 
 
 def walk_to_archive(*, village, clerk, secretary, town_clerk, resident, opinions=4):
     """One village topic from draft to 已归档 through the services, real records at
-    every step (steps 2-3 written as consult's rows). Returns the topic."""
-    from committees.models import Body
-    from feedback.models import Disposition
-    from notifications.models import Delivery, DeliveryStatus, Kind
-    from notifications.services import receipt_record
-    from topics.services import topic_create
+    every step (steps 2-3 through consult's services, in the past). Returns the
+    topic."""
+    with ago():
+        topic = _draft_to_adopting(
+            village=village, clerk=clerk, secretary=secretary, opinions=opinions
+        )
+    return _adopting_to_archive(topic, clerk, secretary, town_clerk, resident)
 
-    from .conftest import add_opinions, add_participants
+
+def _draft_to_adopting(*, village, clerk, secretary, opinions):
+    from committees.models import Body
+    from topics.services import topic_create
 
     topic = topic_create(
         actor=clerk,
@@ -140,10 +193,16 @@ def walk_to_archive(*, village, clerk, secretary, town_clerk, resident, opinions
     )
     topic_transition(actor=clerk, topic_id=topic.pk, action="submit")
     topic_transition(actor=secretary, topic_id=topic.pk, action="approve")
-    add_participants(topic, 3)
-    add_opinions(topic, opinions)
-    topic_transition(actor=clerk, topic_id=topic.pk, action="start_consultation")
-    topic_transition(actor=clerk, topic_id=topic.pk, action="start_adoption")
+    consult_steps(topic, clerk, opinions=opinions)
+    return topic
+
+
+def _adopting_to_archive(topic, clerk, secretary, town_clerk, resident):
+    from feedback.models import Disposition
+    from notifications.services import receipt_record
+    from tests.factories import PersonFactory
+
+    village = topic.place
     # Step 4: themes and dispositions, one not adopted and explained.
     dispose_all(topic, clerk)
     first = Disposition.objects.filter(topic=topic).order_by("pk").first()
@@ -185,8 +244,6 @@ def walk_to_archive(*, village, clerk, secretary, town_clerk, resident, opinions
     services.vote_record(actor=clerk, topic_id=topic.pk, in_favour=20, **vote)
     topic_transition(actor=secretary, topic_id=topic.pk, action="start_feedback")
     # Step 5.
-    from tests.factories import PersonFactory
-
     task = services.task_create(
         actor=clerk,
         topic_id=topic.pk,

@@ -12,7 +12,7 @@ from tests.factories import FeedbackProgressFactory, FeedbackTaskFactory
 from topics import evidence
 
 from .conftest import add_opinions
-from .helpers import consult_evidence, walk_to_archive
+from .helpers import walk_to_archive
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +69,7 @@ def count(browser, url) -> int:
 
 
 @pytest.fixture
-def archived(monkeypatch, village, clerk, secretary, town_clerk, resident):
-    consult_evidence(monkeypatch)
+def archived(village, clerk, secretary, town_clerk, resident):
     return walk_to_archive(
         village=village,
         clerk=clerk,
@@ -100,9 +99,8 @@ def test_archived_topic_pages_do_not_grow_with_the_records(archived, clerk, url_
 
 
 def test_step_evidence_costs_the_same_for_5_and_50_topics(
-    monkeypatch, village, clerk, secretary, town_clerk, resident
+    village, clerk, secretary, town_clerk, resident
 ):
-    consult_evidence(monkeypatch)
     from tests.factories import TopicFactory
     from topics.models import Topic
     from topics.states import State

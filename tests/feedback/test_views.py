@@ -284,3 +284,22 @@ def test_every_staff_url_is_closed_to_outsiders(full_topic, request, who, status
         assert response.status_code == status, (method, url)
         if status == 302:
             assert response["Location"].startswith(reverse("login")), url
+
+
+def test_the_implement_page_names_people_not_usernames(running, clerk, request):
+    """A resident's 公示 response and a clerk's note show the person's name."""
+    from tests.factories import PersonFactory
+
+    resident = request.getfixturevalue("resident")
+    PersonFactory(name="沈桂芳", user=resident, place=running.topic.place)
+    PersonFactory(name="朱丽娟", user=clerk, place=running.topic.place)
+    services.response_submit(
+        actor=resident, public_id=running.public_id, kind="opinion", content="好。"
+    )
+    services.topic_note_append(actor=clerk, topic_id=running.topic_id, text="补记")
+    page = browser(request, "clerk").get(
+        reverse("feedback:implement", args=[running.topic_id])
+    )
+    text = page.content.decode()
+    assert '好。 <span class="muted small">沈桂芳 ' in text
+    assert '补记 <span class="muted small">朱丽娟 ' in text
