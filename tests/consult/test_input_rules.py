@@ -188,9 +188,7 @@ PREPARE_CASES = {
 @pytest.mark.parametrize(
     ("call", "field", "message"), PREPARE_CASES.values(), ids=PREPARE_CASES.keys()
 )
-def test_preparing_refuses_bad_text(
-    clerk, topic, participant, call, field, message
-):
+def test_preparing_refuses_bad_text(clerk, topic, participant, call, field, message):
     refused(lambda: call(clerk, topic, participant), field, message)
 
 
@@ -211,7 +209,9 @@ def under_way(clerk, topic, participant, village):
     written = plan(
         clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
     )
-    online = plan(clerk, topic, days=1, form="v_online", location="", ends_at=in_days(3))
+    online = plan(
+        clerk, topic, days=1, form="v_online", location="", ends_at=in_days(3)
+    )
     move(topic, State.CONSULTING)
     resident = user_with_role(Role.RESIDENT, village)
     with time_machine.travel(in_days(1.01), tick=False):
