@@ -39,6 +39,7 @@ from core.uploads import (
     CheckedFile,
     check_upload,
 )
+from core.validators import date_window_error, no_control_chars, single_line
 from notifications.models import Delivery, Kind
 from notifications.notify import notify
 from notifications.services import receipt_record
@@ -119,8 +120,29 @@ def _invalid(field: str | None, message: str) -> ValidationError:
     return ValidationError({field: [message]} if field else message)
 
 
-def _reason(reason: str, field: str = "reason") -> str:
-    reason = (reason or "").strip()
+def _text_errors(errors: dict[str, list[str]], field: str, value: str, rule) -> None:
+    """Add the field's message when ``rule`` refuses the text: ``single_line``
+    for one-line fields, ``no_control_chars`` for text areas."""
+    try:
+        rule(value)
+    except ValidationError as invalid:
+        errors.setdefault(field, []).extend(invalid.messages)
+
+
+def _clean_text(value: str, field: str, rule=single_line) -> str:
+    """The stripped text, refused with the field's message if ``rule`` refuses it."""
+    value = (value or "").strip()
+    errors: dict[str, list[str]] = {}
+    _text_errors(errors, field, value, rule)
+    if errors:
+        raise ValidationError(errors)
+    return value
+
+
+def _reason(reason: str, field: str = "reason", *, rule=single_line) -> str:
+    """A reason typed in one line (corrections, late answers, hiding); the
+    participant-gap reason is a text area and passes ``no_control_chars``."""
+    reason = _clean_text(reason, field, rule)
     if len(reason) > REASON_MAX_LENGTH:
         raise _invalid(field, _("说明不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH})
     return reason
@@ -210,6 +232,10 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
             errors.setdefault("starts_at", []).append(
                 _("计划的协商活动不能安排在过去的时间。")
             )
+        for name in ("starts_at", "ends_at"):
+            message = date_window_error(data[name])
+            if message:
+                errors.setdefault(name, []).append(message)
     if not data["agenda"]:
         errors.setdefault("agenda", []).append(_("请填写议程。"))
     kind = KIND_OF_FORM.get(form, SessionKind.MEETING)
@@ -221,6 +247,8 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
             errors.setdefault(name, []).append(
                 _("不能超过 %(n)d 个字。") % {"n": limit}
             )
+        _text_errors(errors, name, data[name], single_line)
+    _text_errors(errors, "agenda", data["agenda"], no_control_chars)
     if errors:
         raise ValidationError(errors)
 
@@ -310,7 +338,7 @@ def session_reschedule(
 
 def participants_gap_explain(*, actor, topic_id: int, reason: str) -> Plan:
     """The written reason for a participant list lacking §七 categories."""
-    reason = _reason(reason)
+    reason = _reason(reason, rule=no_control_chars)
     if not reason:
         raise _invalid("reason", _("请说明名单缺少相关界别的原因。"))
     with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
@@ -428,6 +456,8 @@ def participant_add_person(
         errors["category"] = [_("请选择界别。")]
     if len(organisation) > Person._meta.get_field("organisation").max_length:
         errors["organisation"] = [_("工作单位或身份过长。")]
+    _text_errors(errors, "name", name, single_line)
+    _text_errors(errors, "organisation", organisation, single_line)
     if phone and not re.fullmatch(r"\+?[0-9\- ]{5,20}", phone):
         errors["phone"] = [_("手机号格式不正确。")]
     if errors:
@@ -630,7 +660,7 @@ def material_upload(
     """Upload a topic document, or a new version of an existing one."""
     checked = _inspect(upload, MATERIAL_TYPES)
     facts = _facts(checked)
-    title = (title or "").strip() or PurePosixPath(facts["original_name"]).stem
+    title = _clean_text(title, "title") or PurePosixPath(facts["original_name"]).stem
     if len(title) > Material._meta.get_field("title").max_length:
         raise _invalid("title", _("资料名称过长。"))
     with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
@@ -724,6 +754,8 @@ def _clean_opinion(content: str, kind: str, author_name: str = "") -> tuple:
         errors["kind"] = [_("请选择意见类型。")]
     if len(author_name) > Opinion._meta.get_field("author_name").max_length:
         errors["author_name"] = [_("提出人姓名过长。")]
+    _text_errors(errors, "content", content, no_control_chars)
+    _text_errors(errors, "author_name", author_name, single_line)
     if errors:
         raise ValidationError(errors)
     return content, kind
@@ -791,7 +823,7 @@ def attendance_mark(
     correction: str = "",
 ) -> Attendance:
     """One tap per person: present, absent, on leave or represented by someone."""
-    represented_by = (represented_by or "").strip()
+    represented_by = _clean_text(represented_by, "represented_by")
     if status not in AttendanceStatus.values:
         raise _invalid("status", _("请选择出席情况。"))
     if status == AttendanceStatus.REPRESENTED and not represented_by:
@@ -860,6 +892,7 @@ def session_record(
     for name, value in values.items():
         if len(value) > Session._meta.get_field(name).max_length:
             raise _invalid(name, _("内容过长。"))
+        _clean_text(value, name, no_control_chars)
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT, correction=correction) as (
         topic,

@@ -1,10 +1,16 @@
-"""Thin forms: types and widgets only; the rules live in the services."""
+"""Thin forms: types, widgets and input hygiene; the rules live in the services.
+
+One-line fields refuse line breaks and text areas control characters, dates
+lie in the sane window (``core.validators``); the services check the same for
+every other caller.
+"""
 
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from committees.models import Person, Place
+from core.validators import date_in_window, no_control_chars, single_line
 
 from .models import (
     ExplainMethod,
@@ -13,6 +19,10 @@ from .models import (
     Outcome,
     ResponseKind,
 )
+
+ONE_LINE = [single_line]
+TEXT = [no_control_chars]
+WINDOW = [date_in_window]
 
 
 class DateInput(forms.DateInput):
@@ -56,41 +66,55 @@ class FilesMixin(forms.Form):
 
 class DispositionForm(forms.Form):
     opinion_id = forms.IntegerField(widget=forms.HiddenInput)
-    theme = forms.CharField(label=_("主题"), max_length=60)
+    theme = forms.CharField(label=_("主题"), max_length=60, validators=ONE_LINE)
     outcome = forms.ChoiceField(
         label=_("采纳情况"),
         required=False,
         choices=[("", _("（暂未决定）")), *Outcome.choices],
     )
-    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("理由"), required=False, widget=forms.Textarea, validators=TEXT
+    )
 
 
 class CompilationForm(forms.Form):
-    summary = forms.CharField(label=_("汇总说明"), widget=forms.Textarea)
+    summary = forms.CharField(
+        label=_("汇总说明"), widget=forms.Textarea, validators=TEXT
+    )
 
 
 class ExplanationForm(forms.Form):
     disposition_id = forms.IntegerField(widget=forms.HiddenInput)
-    explained_by = forms.CharField(label=_("解释人"), max_length=64)
-    explained_on = forms.DateField(label=_("解释日期"), widget=DateInput)
+    explained_by = forms.CharField(
+        label=_("解释人"), max_length=64, validators=ONE_LINE
+    )
+    explained_on = forms.DateField(
+        label=_("解释日期"), widget=DateInput, validators=WINDOW
+    )
     method = forms.ChoiceField(label=_("解释方式"), choices=ExplainMethod.choices)
-    note = forms.CharField(label=_("解释情况"), widget=forms.Textarea)
+    note = forms.CharField(label=_("解释情况"), widget=forms.Textarea, validators=TEXT)
 
 
 class DecisionForm(FilesMixin):
-    meeting_date = forms.DateField(label=_("会议日期"), widget=DateInput)
-    attendees = forms.CharField(label=_("参会人员"), widget=forms.Textarea)
-    plan = forms.CharField(label=_("决策方案"), widget=forms.Textarea)
+    meeting_date = forms.DateField(
+        label=_("会议日期"), widget=DateInput, validators=WINDOW
+    )
+    attendees = forms.CharField(
+        label=_("参会人员"), widget=forms.Textarea, validators=TEXT
+    )
+    plan = forms.CharField(label=_("决策方案"), widget=forms.Textarea, validators=TEXT)
     field_order = ["meeting_date", "attendees", "plan", "files"]
 
 
 class VoteMarkForm(forms.Form):
-    reason = forms.CharField(label=_("需要表决的理由"), max_length=500)
+    reason = forms.CharField(
+        label=_("需要表决的理由"), max_length=500, validators=ONE_LINE
+    )
 
 
 class VoteForm(forms.Form):
     kind = forms.ChoiceField(label=_("会议类型"), choices=MeetingKind.choices)
-    held_on = forms.DateField(label=_("表决日期"), widget=DateInput)
+    held_on = forms.DateField(label=_("表决日期"), widget=DateInput, validators=WINDOW)
     entitled = forms.IntegerField(label=_("应到人数"))
     present = forms.IntegerField(label=_("到会人数"))
     in_favour = forms.IntegerField(label=_("赞成"))
@@ -99,11 +123,13 @@ class VoteForm(forms.Form):
 
 
 class TaskForm(forms.Form):
-    description = forms.CharField(label=_("任务内容"), widget=forms.Textarea)
+    description = forms.CharField(
+        label=_("任务内容"), widget=forms.Textarea, validators=TEXT
+    )
     responsible = forms.ModelChoiceField(
         label=_("责任人"), queryset=Person.objects.none()
     )
-    deadline = forms.DateField(label=_("完成期限"), widget=DateInput)
+    deadline = forms.DateField(label=_("完成期限"), widget=DateInput, validators=WINDOW)
 
     def __init__(self, *args, topic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,31 +141,39 @@ class TaskForm(forms.Form):
 
 class ProgressForm(FilesMixin):
     percent = forms.IntegerField(label=_("完成百分比"))
-    reported_on = forms.DateField(label=_("进展日期"), widget=DateInput)
-    note = forms.CharField(label=_("进展情况"), widget=forms.Textarea)
+    reported_on = forms.DateField(
+        label=_("进展日期"), widget=DateInput, validators=WINDOW
+    )
+    note = forms.CharField(label=_("进展情况"), widget=forms.Textarea, validators=TEXT)
     field_order = ["percent", "reported_on", "note", "files"]
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由"), max_length=500)
+    reason = forms.CharField(label=_("理由"), max_length=500, validators=ONE_LINE)
 
 
 class SupervisionForm(forms.Form):
-    note = forms.CharField(label=_("督办意见"), widget=forms.Textarea)
+    note = forms.CharField(label=_("督办意见"), widget=forms.Textarea, validators=TEXT)
 
 
 class NoticeForm(FilesMixin):
     subject = forms.ChoiceField(label=_("公示内容类别"), choices=NoticeSubject.choices)
-    title = forms.CharField(label=_("公示标题"), max_length=120)
-    body = forms.CharField(label=_("公示正文"), widget=forms.Textarea)
+    title = forms.CharField(label=_("公示标题"), max_length=120, validators=ONE_LINE)
+    body = forms.CharField(label=_("公示正文"), widget=forms.Textarea, validators=TEXT)
     places = forms.ModelMultipleChoiceField(
         label=_("公示范围"),
         queryset=Place.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
-    posted_at = forms.CharField(label=_("张贴地点"), max_length=200, required=False)
-    starts_at = forms.DateTimeField(label=_("公示开始"), widget=DateTimeInput)
-    ends_at = forms.DateTimeField(label=_("公示结束"), widget=DateTimeInput)
+    posted_at = forms.CharField(
+        label=_("张贴地点"), max_length=200, required=False, validators=ONE_LINE
+    )
+    starts_at = forms.DateTimeField(
+        label=_("公示开始"), widget=DateTimeInput, validators=WINDOW
+    )
+    ends_at = forms.DateTimeField(
+        label=_("公示结束"), widget=DateTimeInput, validators=WINDOW
+    )
     field_order = [
         "subject",
         "title",
@@ -164,13 +198,15 @@ class PhotoForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(label=_("答复"), widget=forms.Textarea)
+    answer = forms.CharField(label=_("答复"), widget=forms.Textarea, validators=TEXT)
 
 
 class ResponseForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=ResponseKind.choices)
-    content = forms.CharField(label=_("内容"), widget=forms.Textarea, max_length=2000)
+    content = forms.CharField(
+        label=_("内容"), widget=forms.Textarea, max_length=2000, validators=TEXT
+    )
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("说明"), widget=forms.Textarea)
+    text = forms.CharField(label=_("说明"), widget=forms.Textarea, validators=TEXT)

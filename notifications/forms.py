@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import single_line
+
 from .models import Preference
 
 
@@ -25,6 +27,7 @@ class ReceiptForm(forms.Form):
     signed_by = forms.CharField(
         label=_("签收人"),
         max_length=64,
+        validators=[single_line],
         error_messages={"required": _("请填写签收人姓名。")},
     )
     signed_on = forms.DateField(

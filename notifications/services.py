@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from committees.services import person_for_user
 from core.audit import audit_record
 from core.errors import NotVisible
+from core.validators import single_line
 
 from .models import Channel, Delivery, DeliveryStatus, Preference
 from .permissions import may_manage_subject
@@ -81,6 +82,10 @@ def receipt_record(
             raise PermissionDenied(_("您不能登记该通知书的签收。"))
         if not signed_by:
             raise ValidationError({"signed_by": [_("请填写签收人姓名。")]})
+        try:
+            single_line(signed_by)
+        except ValidationError as invalid:
+            raise ValidationError({"signed_by": invalid.messages}) from invalid
         max_length = Delivery._meta.get_field("receipt_signed_by").max_length
         if len(signed_by) > max_length:
             message = _("签收人姓名不能超过 %(n)d 个字。") % {"n": max_length}

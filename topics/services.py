@@ -6,7 +6,6 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.dispatch import Signal
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition
@@ -14,7 +13,13 @@ from django_fsm import ConcurrentTransition
 from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
 from core.errors import Conflict, NotVisible
-from core.validators import no_control_chars, single_line
+from core.validators import (
+    EARLIEST_DATE,
+    date_window_error,
+    latest_date,
+    no_control_chars,
+    single_line,
+)
 
 from . import permissions as perm
 from .actions import ACTIONS, Refused
@@ -61,28 +66,11 @@ class TransitionRefused(Conflict):
 STALE_MESSAGE = gettext_lazy("该议题刚被他人处理，请刷新后查看最新状态。")
 
 
-# Planned dates outside this window are typos (0001-01-01, 9999-12-31).
-EARLIEST_PLANNED = date(2000, 1, 1)
-PLANNED_YEARS_AHEAD = 10
-
-
-def latest_planned() -> date:
-    today = timezone.localdate()
-    try:
-        return today.replace(year=today.year + PLANNED_YEARS_AHEAD)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + PLANNED_YEARS_AHEAD, day=28)
-
-
-def planned_date_error(value: date | None) -> str:
-    """The message for a planned date outside the sane window, or ""."""
-    latest = latest_planned()
-    if value is None or EARLIEST_PLANNED <= value <= latest:
-        return ""
-    return _("日期须在 %(earliest)s 至 %(latest)s 之间。") % {
-        "earliest": EARLIEST_PLANNED.isoformat(),
-        "latest": latest.isoformat(),
-    }
+# Planned dates lie in the one window of core.validators (2000-01-01 to ten
+# years ahead); the names stay here for the topic form.
+EARLIEST_PLANNED = EARLIEST_DATE
+latest_planned = latest_date
+planned_date_error = date_window_error
 
 
 _TEXT_RULES = (

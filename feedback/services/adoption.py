@@ -27,7 +27,15 @@ from ..models import (
     Vote,
     VoteMark,
 )
-from ._base import ADOPT, _check_all, _not_future, _store, _text, _write
+from ._base import (
+    ADOPT,
+    _check_all,
+    _not_future,
+    _optional_text,
+    _store,
+    _text,
+    _write,
+)
 
 
 def _opinion_of(topic: Topic, opinion_id: int):
@@ -49,9 +57,9 @@ def disposition_set(
     """Give an opinion its theme and, once decided, its outcome with the reason."""
     with _write(actor, topic_id, steps=ADOPT) as topic:
         opinion = _opinion_of(topic, opinion_id)
-        theme = _text(theme, "theme", _("请填写意见所属主题。"), 60)
+        theme = _text(theme, "theme", _("请填写意见所属主题。"), 60, one_line=True)
         outcome = (outcome or "").strip()
-        reason = (reason or "").strip()
+        reason = _optional_text(reason, "reason", 2000, one_line=False)
         if outcome and outcome not in Outcome.values:
             raise ValidationError({"outcome": [_("采纳情况不正确。")]})
         if outcome:
@@ -136,7 +144,13 @@ def explanation_add(
             )
         explanation = Explanation(
             disposition=disposition,
-            explained_by=_text(explained_by, "explained_by", _("请填写解释人。"), 64),
+            explained_by=_text(
+                explained_by,
+                "explained_by",
+                _("请填写解释人。"),
+                64,
+                one_line=True,
+            ),
             explained_on=_not_future(
                 explained_on, "explained_on", _("解释日期不能晚于今天。")
             ),
@@ -205,7 +219,9 @@ def decision_record(
 def vote_mark(*, actor, topic_id: int, reason: str) -> VoteMark:
     """The clerk marks a topic as needing a statutory vote whatever its category."""
     with _write(actor, topic_id, steps=ADOPT) as topic:
-        reason = _text(reason, "reason", _("请填写需要表决的理由。"), 500)
+        reason = _text(
+            reason, "reason", _("请填写需要表决的理由。"), 500, one_line=True
+        )
         if VoteMark.objects.filter(topic=topic).exists():
             raise Conflict(_("该议题已标记为需要表决。"))
         mark = VoteMark.objects.create(topic=topic, reason=reason, marked_by=actor)

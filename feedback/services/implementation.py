@@ -25,6 +25,7 @@ from ..models import (
 from ._base import (
     IMPLEMENT,
     _check_all,
+    _in_window,
     _not_future,
     _store,
     _text,
@@ -52,6 +53,7 @@ def task_create(
             raise ValidationError({"deadline": [_("请填写完成期限。")]})
         if deadline < timezone.localdate():
             raise ValidationError({"deadline": [_("完成期限不能早于今天。")]})
+        _in_window(deadline, "deadline")
         task = Task.objects.create(
             topic=topic,
             description=description,
@@ -105,7 +107,7 @@ def task_close(*, actor, task_id: int, reason: str) -> Task:
     """End a task that will not be done, with the reason (终止)."""
     with _write(actor, _task_topic_id(task_id), steps=IMPLEMENT) as topic:
         task = _task_of(topic, task_id)
-        reason = _text(reason, "reason", _("请填写终止理由。"), 500)
+        reason = _text(reason, "reason", _("请填写终止理由。"), 500, one_line=True)
         if task.status != TaskStatus.OPEN:
             raise Conflict(_("该任务已结束。"))
         task.status, task.close_reason = TaskStatus.CLOSED, reason

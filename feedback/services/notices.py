@@ -30,7 +30,17 @@ from ..models import (
     PublicNotice,
     ResponseKind,
 )
-from ._base import FEEDBACK, _check_all, _store, _text, _write, logger, send_notice
+from ._base import (
+    FEEDBACK,
+    _check_all,
+    _in_window,
+    _optional_text,
+    _store,
+    _text,
+    _write,
+    logger,
+    send_notice,
+)
 
 
 def _notice_places(topic: Topic, place_ids: Iterable[int]) -> list[Place]:
@@ -99,10 +109,13 @@ def notice_create(
     with _write(actor, topic_id, steps=FEEDBACK) as topic:
         if subject not in NoticeSubject.values:
             raise ValidationError({"subject": [_("请选择公示内容类别。")]})
-        title = _text(title, "title", _("请填写公示标题。"), 120)
+        title = _text(title, "title", _("请填写公示标题。"), 120, one_line=True)
         body = _text(body, "body", _("请填写公示正文。"), 20000)
+        posted_at = _optional_text(posted_at, "posted_at", 200, one_line=True)
         if starts_at is None or ends_at is None:
             raise ValidationError({"ends_at": [_("请填写公示起止时间。")]})
+        _in_window(starts_at, "starts_at")
+        _in_window(ends_at, "ends_at")
         if ends_at <= starts_at:
             raise ValidationError({"ends_at": [_("公示结束时间必须晚于开始时间。")]})
         min_days = settings.XST_PUBLIC_NOTICE_MIN_DAYS
@@ -118,7 +131,7 @@ def notice_create(
             subject=subject,
             title=title,
             body=body,
-            posted_at=(posted_at or "").strip()[:200],
+            posted_at=posted_at,
             starts_at=starts_at,
             ends_at=ends_at,
             created_by=actor,
@@ -166,7 +179,7 @@ def _locked_notice(topic: Topic, notice_id: int) -> PublicNotice:
 def notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotice:
     with _write(actor, _notice_topic_id(notice_id), steps=FEEDBACK) as topic:
         notice = _locked_notice(topic, notice_id)
-        reason = _text(reason, "reason", _("请填写撤回理由。"), 500)
+        reason = _text(reason, "reason", _("请填写撤回理由。"), 500, one_line=True)
         if notice.status not in (NoticeStatus.SCHEDULED, NoticeStatus.PUBLISHED):
             raise Conflict(_("该公示已结束或已撤回。"))
         before = notice.status

@@ -1,9 +1,22 @@
-"""core/validators.py: no control characters; single-line fields refuse line breaks."""
+"""core/validators.py: no control characters; single-line fields refuse line
+breaks; planned dates lie in one sane window."""
+
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from core.validators import no_control_chars, single_line
+from core.validators import (
+    DATE_WINDOW_ERROR,
+    EARLIEST_DATE,
+    date_in_window,
+    date_window_error,
+    latest_date,
+    no_control_chars,
+    single_line,
+)
 
 
 @pytest.mark.parametrize(
@@ -49,3 +62,77 @@ def test_single_line_refuses_line_breaks_and_control_characters(value, code):
 def test_non_text_values_are_left_to_other_validators():
     no_control_chars(None)
     single_line(12)
+
+
+# -- the date window -------------------------------------------------------------
+
+
+@time_machine.travel(datetime(2026, 6, 15, 12, tzinfo=UTC), tick=False)
+def test_the_window_runs_from_2000_to_ten_years_ahead():
+    assert date(2000, 1, 1) == EARLIEST_DATE
+    assert latest_date() == date(2036, 6, 15)
+
+
+@time_machine.travel(datetime(2028, 2, 29, 12, tzinfo=UTC), tick=False)
+def test_ten_years_after_a_29_february_is_the_28th():
+    assert latest_date() == date(2038, 2, 28)
+
+
+def test_dates_and_moments_inside_the_window_pass():
+    today = timezone.localdate()
+    for value in (
+        EARLIEST_DATE,
+        today,
+        latest_date(),
+        timezone.now(),
+        timezone.make_aware(datetime(2000, 1, 1, 0, 0)),
+        None,
+        "not a date",
+    ):
+        date_in_window(value)
+        assert date_window_error(value) == ""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        date(1, 1, 1),
+        date(1999, 12, 31),
+        date(9999, 12, 31),
+        "latest+1",
+        datetime(1, 1, 2, 9, tzinfo=UTC),
+        datetime(9999, 12, 30, 9),
+        # 9999-12-31 23:00 UTC is in year 10000 in Beijing: refused, no OverflowError.
+        datetime(9999, 12, 31, 23, tzinfo=UTC),
+    ],
+)
+def test_dates_and_moments_outside_the_window_are_refused_in_chinese(value):
+    if value == "latest+1":
+        value = latest_date() + timedelta(days=1)
+
+    with pytest.raises(ValidationError) as refused:
+        date_in_window(value)
+
+    assert refused.value.code == "date_window"
+    message = refused.value.messages[0]
+    assert message.startswith("日期须在 2000-01-01 至 ")
+    assert latest_date().isoformat() in message
+    assert date_window_error(value) == message
+
+
+def test_a_moment_is_judged_by_its_local_date():
+    # 1999-12-31 20:00 UTC is 2000-01-01 04:00 in Beijing: inside.
+    date_in_window(datetime(1999, 12, 31, 20, tzinfo=UTC))
+    with pytest.raises(ValidationError):
+        date_in_window(datetime(1999, 12, 31, 15, tzinfo=UTC))
+
+
+def test_topics_keep_their_names_for_the_one_window():
+    from topics import services
+
+    assert services.EARLIEST_PLANNED == EARLIEST_DATE
+    assert services.latest_planned() == latest_date()
+    assert services.planned_date_error(date(9999, 12, 31)) == date_window_error(
+        date(9999, 12, 31)
+    )
+    assert str(DATE_WINDOW_ERROR) == "日期须在 %(earliest)s 至 %(latest)s 之间。"

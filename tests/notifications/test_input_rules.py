@@ -285,3 +285,63 @@ def test_delivery_settings_are_read_at_call_time(settings):
     settings.XST_DELIVERY_CLAIM_TIMEOUT = 7
     assert delivery.sweep_delay() == timedelta(seconds=42)
     assert delivery.claim_timeout() == timedelta(seconds=7)
+
+
+# -- items 4 and 5: the signer of a paper receipt is one line of plain text ------
+
+LINE = "此处只能填写一行文字"
+CONTROL = "控制字符"
+
+
+@pytest.mark.parametrize(
+    ("signed_by", "message"),
+    [
+        ("张三\r\nBcc: x@y", LINE),
+        ("张\n三", LINE),
+        ("张\u2028三", LINE),
+        ("张三\x1b[31m", CONTROL),
+        ("张\x00三", CONTROL),
+        ("张\t三", CONTROL),
+    ],
+)
+def test_receipt_record_refuses_a_signer_with_breaks_or_control_characters(
+    paper, clerk, signed_by, message
+):
+    with pytest.raises(ValidationError) as refused:
+        services.receipt_record(actor=clerk, delivery_id=paper.pk, signed_by=signed_by)
+
+    assert message in " ".join(refused.value.message_dict["signed_by"])
+    paper.refresh_from_db()
+    assert paper.status == DeliveryStatus.QUEUED
+    assert paper.receipt_signed_by == ""
+
+
+@pytest.mark.parametrize(
+    ("signed_by", "message"),
+    [("张三\r\nBcc: x@y", LINE), ("张三\x1b[31m", CONTROL), ("张\x00三", CONTROL)],
+)
+def test_the_receipt_form_refuses_the_same(signed_by, message):
+    from notifications.forms import ReceiptForm
+
+    form = ReceiptForm({"signed_by": signed_by})
+
+    assert not form.is_valid()
+    assert message in " ".join(form.errors["signed_by"])
+
+
+def test_a_receipt_posted_with_a_line_break_shows_the_message_not_a_500(
+    client, paper, clerk
+):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("notifications:receipt", args=[paper.pk]),
+        {"signed_by": "张三\r\nBcc: x@evil.example"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert LINE in response.content.decode()
+    paper.refresh_from_db()
+    assert paper.status == DeliveryStatus.QUEUED
+    assert paper.receipt_signed_by == ""
