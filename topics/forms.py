@@ -339,7 +339,7 @@ class TransitionForm(Form):
         validators=[no_control_chars],
         widget=Textarea(attrs={"rows": 3}),
     )
-    state = ChoiceField(required=False, choices=State.choices, widget=HiddenInput)
+    state = ChoiceField(choices=State.choices, widget=HiddenInput)
 
     def __init__(self, *args, action, **kwargs):
         self.action = action
