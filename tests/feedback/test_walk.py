@@ -86,6 +86,7 @@ def test_walk_through_the_pages(
 
     def act(who, action):
         return ok(act_post(who, action))
+
     act(c, "submit")
     act(s, "approve")
     add_participants(topic, 2)
