@@ -9,11 +9,13 @@ PostgreSQL server, a database ``xst_bench`` created and dropped there, as
 
 Each simulated user is a logged-in account of one village (clerks, the
 village secretary, or a township reader), thinks 0.5-2.5 s between requests
-and then: a clerk creates a topic through the form and submits it; a
-secretary approves the submitted topics of the village; everyone reads the
-dashboard, the list and topic pages. Sessions are made in the database first:
-login hashes a password on purpose (PBKDF2), which would make the run measure
-hashing; logins are timed separately on a few accounts.
+and then: a clerk creates a topic through the form and submits it (on its
+first step, then on half of them); a secretary approves the submitted topics
+of the village; everyone reads the dashboard, the list and topic pages.
+Actions are posted as the topic page posts them, with the state it shows.
+Sessions are made in the database first: login hashes a password on purpose
+(PBKDF2), which would make the run measure hashing; logins are timed
+separately on a few accounts.
 
 The run is bounded by time (``--seconds``) and by requests
 (``--max-requests``). Then the floor: the same users with the same think time
@@ -21,7 +23,11 @@ ask for ``/healthz/`` (no database, no template) on the same server for
 ``--floor-seconds``. ``ratio`` is the users' steps per second (one step: what
 a user does between two pauses) over the floor's: 1.0 means the server keeps
 pace with the users as if pages cost nothing; lower means requests queue.
-The last line printed is one JSON object.
+The last line printed is one JSON object (with ``actions``: how many steps of
+each kind the users took; a ``*-failed`` kind is a write that did not go
+through). The smallest run, as the smoke test in tests/benchmarks does it:
+
+    python -m benchmarks.load --users 6 --seconds 3 --floor-seconds 1 --workers 1
 """
 
 import argparse
@@ -54,6 +60,7 @@ THINK = (0.5, 2.5)
 REQUEST_TIMEOUT = 30
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TOPIC_LINK = re.compile(r'href="/topics/(\d+)/"')
+STATE_FIELD = re.compile(r'name="state" value="(\w+)"')
 
 
 def _free_port() -> int:
@@ -139,6 +146,12 @@ class Browser:
         form = {**form, "csrfmiddlewaretoken": token.group(1) if token else ""}
         return self.request("POST", path, form)
 
+    def act(self, pk: int, action: str, page: str):
+        """Post a topic action as its page does: with the state the page shows."""
+        state = STATE_FIELD.search(page)
+        form = {"state": state.group(1)} if state else {}
+        return self.post(f"/topics/{pk}/act/{action}/", form, page)
+
 
 @dataclass
 class Village:
@@ -223,7 +236,7 @@ def _clerk(browser: Browser, village: Village, n: int) -> str:
         return "create-failed"
     pk = int(match.group(1))
     status, detail, _loc = browser.get(f"/topics/{pk}/")
-    status, _text, _loc = browser.post(f"/topics/{pk}/act/submit/", {}, detail)
+    status, _text, _loc = browser.act(pk, "submit", detail)
     if status == 302:
         with village.lock:
             village.submitted.append(pk)
@@ -239,7 +252,7 @@ def _secretary(browser: Browser, village: Village) -> str:
         _read(browser, village)
         return "read"
     status, detail, _loc = browser.get(f"/topics/{pk}/")
-    status, _text, _loc = browser.post(f"/topics/{pk}/act/approve/", {}, detail)
+    status, _text, _loc = browser.act(pk, "approve", detail)
     return "approve" if status == 302 else "approve-failed"
 
 
@@ -268,17 +281,21 @@ def _run_phase(plan, port: int, seconds: float, max_requests: int, floor: bool):
         browser = Browser(port, stats, session_key)
         # Users arrive within the first think time, not all at once.
         time.sleep(random.uniform(0, THINK[1]))
+        first = True
         while time.monotonic() < stop_at and len(stats.latencies) < max_requests:
             if floor:
                 browser.get("/healthz/")
                 what = "healthz"
-            elif role == "village_clerk" and random.random() < 0.5:
+            elif role == "village_clerk" and (first or random.random() < 0.5):
+                # A clerk's first step always writes, so even a short run
+                # creates and submits topics (and its secretary approves).
                 what = _clerk(browser, village, next(counter))
             elif role == "village_secretary":
                 what = _secretary(browser, village)
             else:
                 what = _read(browser, village)
             stats.count(what)
+            first = False
             time.sleep(random.uniform(*THINK))
 
     threads = [threading.Thread(target=user, args=p, daemon=True) for p in plan]
@@ -426,6 +443,7 @@ def main() -> None:
             "floor_steps_per_s": round(floor_steps, 2),
             "ratio": round(ratio, 3),
             "login_ms": round(max(logins), 1),
+            "actions": ours.actions,
         }
     finally:
         if server is not None:
@@ -434,7 +452,7 @@ def main() -> None:
         if admin_url is not None:
             _drop_own_database(admin_url)
         shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(result))
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

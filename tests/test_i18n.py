@@ -233,11 +233,11 @@ def test_messages_and_errors_follow_the_language(client, secretary, topics):
     client.force_login(secretary)
     switch_to_english(client)
     url = reverse("topics:act", args=[topics["submitted"].pk, "reject"])
-    html = client.post(url, {"reason": ""}).content.decode()
+    html = client.post(url, {"state": "submitted", "reason": ""}).content.decode()
     assert "Please give a reason." in html
 
     url = reverse("topics:act", args=[topics["submitted"].pk, "approve"])
-    response = client.post(url, follow=True)
+    response = client.post(url, {"state": "submitted"}, follow=True)
     html = response.content.decode()
     assert_english_page(
         html, "“Approve topic” done.", "Preparation", "Prepare the consultation"

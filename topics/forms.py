@@ -327,8 +327,9 @@ class TransitionForm(Form):
 
     Control characters in the reason are refused here (the page answers 400);
     a reason sent with an action that takes none is dropped. ``state`` is the
-    state the user saw, so the service can refuse when the topic has moved
-    since.
+    state the user saw and is required: the service refuses when the topic
+    has moved since, and a POST that does not say what it saw is refused
+    (400) rather than applied to whatever state the topic is in now.
     """
 
     reason = CharField(
@@ -338,7 +339,7 @@ class TransitionForm(Form):
         validators=[no_control_chars],
         widget=Textarea(attrs={"rows": 3}),
     )
-    state = ChoiceField(required=False, choices=State.choices, widget=HiddenInput)
+    state = ChoiceField(choices=State.choices, widget=HiddenInput)
 
     def __init__(self, *args, action, **kwargs):
         self.action = action
@@ -353,12 +354,10 @@ class TransitionForm(Form):
                 ),
             }
         )
+        stale = _("页面已过期，请刷新后再操作。")
         self.fields["state"].error_messages.update(
-            {"invalid_choice": _("页面已过期，请刷新后再操作。")}
+            {"required": stale, "invalid_choice": stale}
         )
 
     def clean_reason(self) -> str:
         return self.cleaned_data["reason"] if self.action.needs_reason else ""
-
-    def clean_state(self) -> str | None:
-        return self.cleaned_data["state"] or None

@@ -333,15 +333,18 @@ def topic_act(request, pk, action):
         raise Http404
     form = TransitionForm(request.POST, action=spec)
     if not form.is_valid():
+        # A missing or unknown state (a stale or hand-made POST) is said at the
+        # top of the page; a bad reason beside its box.
         errors = [
             message
-            for name in ("state", "reason", NON_FIELD_ERRORS)
+            for name in ("reason", NON_FIELD_ERRORS)
             for message in form.errors.get(name, [])
         ]
         return _detail_response(
             request,
             topic,
             status=400,
+            error=" ".join(form.errors.get("state", [])),
             failed_action=action,
             reason=request.POST.get("reason", "") if spec.needs_reason else "",
             reason_error=" ".join(errors),

@@ -406,7 +406,7 @@ TABLE: dict[str, Row] = {
     "topics:create": Row("GET", "none",            "302 403 403 200 200 200 200 200 403 403"),
     "topics:detail": Row("GET", "draft",           "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
     "topics:edit": Row("GET", "draft",             "302 404 404 200 200 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
-    "topics:act": Row("POST", "submit_draft",      "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "topics:act": Row("POST", "submit_draft",      "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"state": "draft"}),
     "notifications:inbox": Row("GET", "none",      "302 200 200 200 200 200 200 200 200 200"),
     "notifications:mark_all_read": Row("POST", "none", "302 302 302 302 302 302 302 302 302 302"),
     "notifications:preferences": Row("GET", "none", "302 200 200 200 200 200 200 200 200 200"),

@@ -209,12 +209,37 @@ def test_an_unknown_state_in_the_post_is_400(client, village, secretary):
     assert topic.state == State.SUBMITTED
 
 
+@pytest.mark.parametrize(
+    "action, data",
+    [
+        ("approve", {}),
+        ("reject", {"reason": "理由充分"}),
+        ("withdraw", {"reason": "情况变化", "state": ""}),
+    ],
+)
+def test_a_post_without_the_state_seen_is_400_and_nothing_is_done(
+    client, village, secretary, action, data
+):
+    topic = TopicFactory(place=village, state=State.SUBMITTED)
+    client.force_login(secretary)
+    response = act(client, topic, action, **data)
+    assert response.status_code == 400
+    assert (
+        '<div class="msg msg-error" role="alert">页面已过期，请刷新后再操作。</div>'
+        in response.content.decode()
+    )
+    topic.refresh_from_db()
+    assert topic.state == State.SUBMITTED
+    assert not AuditEvent.objects.for_subject(topic).exists()
+
+
 def test_the_form_drops_a_reason_sent_with_an_action_that_takes_none(
     client, village, secretary
 ):
     topic = TopicFactory(place=village, state=State.SUBMITTED)
     client.force_login(secretary)
-    assert act(client, topic, "approve", reason="不该存").status_code == 302
+    response = act(client, topic, "approve", state="submitted", reason="不该存")
+    assert response.status_code == 302
     assert AuditEvent.objects.for_subject(topic).get(verb="approve").reason == ""
 
 

@@ -50,7 +50,7 @@ def create_and_submit(browser: Client, place, title: str, **fields) -> Topic:
     )
     topic = Topic.objects.get(title=title)
     assert created["Location"] == reverse("topics:detail", args=[topic.pk])
-    submitted = browser.post(reverse("topics:act", args=[topic.pk, "submit"]))
+    submitted = act(browser, topic, "submit")
     assert submitted.status_code == 302
     topic.refresh_from_db()
     assert topic.state == State.SUBMITTED
@@ -58,7 +58,8 @@ def create_and_submit(browser: Client, place, title: str, **fields) -> Topic:
 
 
 def act(browser: Client, topic: Topic, action: str, reason: str = ""):
-    data = {"reason": reason} if reason else {}
+    """Post an action as the page does: with the state the user sees."""
+    data = {"state": state_of(topic), **({"reason": reason} if reason else {})}
     return browser.post(reverse("topics:act", args=[topic.pk, action]), data)
 
 

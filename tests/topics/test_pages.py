@@ -208,7 +208,26 @@ def test_actions_are_buttons_with_a_reason_box_each_and_confirmations(client, vi
         r'<form[^>]*action="/topics/\d+/act/(\w+)/"[^>]*data-confirm', html
     )
     assert set(confirmed) == {"approve", "withdraw"}
-    assert 'class="btn btn-primary"' in html and 'class="btn btn-danger"' in html
+    # Each action looks like what it does: approve is the main action, reject
+    # and withdraw dangerous ones, return a secondary one. Every button of an
+    # action (the one that opens its box and the one that posts) has its look.
+    styles = {
+        "approve": "primary",
+        "return_for_revision": "secondary",
+        "reject": "danger",
+        "withdraw": "danger",
+    }
+    for name, style in styles.items():
+        block = re.search(
+            rf'<(details|form)\b[^>]*\bid="action-{name}"(.*?)</\1>', html, re.S
+        )
+        assert block, name
+        buttons = re.findall(r'<(?:summary|button)[^>]*class="([^"]*)"', block.group(2))
+        assert buttons, name
+        assert all(b.split() == ["btn", f"btn-{style}"] for b in buttons), (
+            name,
+            buttons,
+        )
 
 
 def test_a_refused_reason_reopens_its_box(client, village):

@@ -131,7 +131,9 @@ def test_village_clerk_gets_404_for_another_villages_draft(client, clerk_a, vill
         reverse("topics:edit", args=[other.pk]), topic_data(village_b, title="改")
     )
     assert response.status_code == 404
-    act = client.post(reverse("topics:act", args=[other.pk, "submit"]))
+    act = client.post(
+        reverse("topics:act", args=[other.pk, "submit"]), {"state": State.DRAFT}
+    )
     assert act.status_code == 404
     other.refresh_from_db()
     assert (other.state, other.title) == (State.DRAFT, "别村草稿")
@@ -210,7 +212,8 @@ def test_handcrafted_posts_without_permission_change_nothing(
     before = audit_count(topic)
     client.force_login(user)
     response = client.post(
-        reverse("topics:act", args=[topic.pk, action]), {"reason": "理由"}
+        reverse("topics:act", args=[topic.pk, action]),
+        {"state": state, "reason": "理由"},
     )
     assert response.status_code == expected
     topic.refresh_from_db()
@@ -221,10 +224,11 @@ def test_handcrafted_posts_without_permission_change_nothing(
 def test_refusals_render_the_chinese_error_pages(client, clerk_a, village_a, village_b):
     client.force_login(clerk_a)
     hidden = TopicFactory(place=village_b, state=State.SUBMITTED)
-    not_found = client.post(reverse("topics:act", args=[hidden.pk, "approve"]))
+    seen = {"state": State.SUBMITTED}
+    not_found = client.post(reverse("topics:act", args=[hidden.pk, "approve"]), seen)
     assert "页面不存在" in not_found.content.decode()
     own = TopicFactory(place=village_a, state=State.SUBMITTED)
-    denied = client.post(reverse("topics:act", args=[own.pk, "approve"]))
+    denied = client.post(reverse("topics:act", args=[own.pk, "approve"]), seen)
     assert denied.status_code == 403
     assert "您没有执行该操作的权限" in denied.content.decode()
 
@@ -248,7 +252,9 @@ def test_act_with_an_unknown_action_is_404(client, clerk_a, village_a):
 def test_act_in_the_wrong_state_is_409_with_the_reason(client, secretary_a, village_a):
     topic = TopicFactory(place=village_a, state=State.DRAFT)
     client.force_login(secretary_a)
-    response = client.post(reverse("topics:act", args=[topic.pk, "approve"]))
+    response = client.post(
+        reverse("topics:act", args=[topic.pk, "approve"]), {"state": State.DRAFT}
+    )
     assert response.status_code == 409
     assert "议题当前处于“草稿”，不能执行“批准议题”" in response.content.decode()
     topic.refresh_from_db()
@@ -261,7 +267,10 @@ def test_act_with_missing_evidence_is_400_and_says_what_is_missing(
     topic = TopicFactory(place=village_a, state=State.PREPARING)
     before = audit_count(topic)
     client.force_login(clerk_a)
-    response = client.post(reverse("topics:act", args=[topic.pk, "start_consultation"]))
+    response = client.post(
+        reverse("topics:act", args=[topic.pk, "start_consultation"]),
+        {"state": State.PREPARING},
+    )
     assert response.status_code == 400
     assert "还缺少" in response.content.decode()
     assert "协商方案" in response.content.decode()
@@ -277,7 +286,8 @@ def test_act_with_an_overlong_reason_is_400_and_keeps_the_text(
     client.force_login(secretary_a)
     reason = "理" * 1001
     response = client.post(
-        reverse("topics:act", args=[topic.pk, "reject"]), {"reason": reason}
+        reverse("topics:act", args=[topic.pk, "reject"]),
+        {"state": State.SUBMITTED, "reason": reason},
     )
     assert response.status_code == 400
     page = response.content.decode()
@@ -292,7 +302,9 @@ def test_act_success_redirects_with_a_chinese_message(client, clerk_a, village_a
     topic = TopicFactory(place=village_a)
     client.force_login(clerk_a)
     response = client.post(
-        reverse("topics:act", args=[topic.pk, "submit"]), follow=True
+        reverse("topics:act", args=[topic.pk, "submit"]),
+        {"state": State.DRAFT},
+        follow=True,
     )
     assert response.redirect_chain == [(reverse("topics:detail", args=[topic.pk]), 302)]
     assert "已完成“提交审批”" in response.content.decode()
