@@ -11,9 +11,9 @@ from committees.models import MemberCategory, Platform, missing_categories
 from notifications.models import Channel, Delivery, DeliveryStatus
 from topics.models import Topic
 
+from .corrected import CurrentAttendance, current_records
 from .evidence import notice_status
 from .models import (
-    Attendance,
     AttendanceStatus,
     Material,
     MaterialVersion,
@@ -174,7 +174,7 @@ def prepare_page(topic) -> dict:
 @dataclass
 class AttendanceRow:
     participant: Participant
-    attendance: Attendance | None
+    attendance: CurrentAttendance | None
     answer: Opinion | None = None
 
 
@@ -183,9 +183,8 @@ def session_page(session: Session, *, moderator: bool) -> dict:
     participants = list(topic_participants([topic_id]))
     if session.interviewee_id:
         participants = [p for p in participants if p.pk == session.interviewee_id]
-    attendance = {
-        a.participant_id: a for a in Attendance.objects.filter(session=session)
-    }
+    current = current_records([session.pk])
+    attendance = current.attendance.get(session.pk, {})
     opinions = Opinion.objects.filter(session=session).select_related(
         "participant__person", "hidden_by"
     )
@@ -205,6 +204,10 @@ def session_page(session: Session, *, moderator: bool) -> dict:
         rows.sort(key=lambda row: row.answer is not None)
     return {
         "rows": rows,
+        # Minutes, consensus and disputed points as they stand after any
+        # correction, and the corrections themselves (更正记录).
+        "record": current.records.get(session.pk, {}),
+        "corrections": current.history.get(session.pk, []),
         "opinions": opinions,
         "photos": list(SignInPhoto.objects.filter(session=session).order_by("pk")),
         "unanswered": [r for r in rows if r.answer is None],

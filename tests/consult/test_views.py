@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from committees.models import Role
 from consult import services
-from consult.models import Attendance, Material, Opinion, Participant, SignInPhoto
+from consult.models import (
+    Attendance,
+    Correction,
+    Material,
+    Opinion,
+    Participant,
+    SignInPhoto,
+)
 from tests.factories import ParticipantFactory, VillageFactory, user_with_role
 from topics.states import State
 
@@ -342,9 +349,39 @@ def test_clerk_corrects_minutes_after_the_step_with_a_reason(
     record = reverse("consult:record", kwargs={"session_id": meeting.pk})
     response = client.post(record, {"minutes": "改稿"}, follow=True)
     assert "不能再修改" in response.text
-    client.post(record, {"minutes": "改稿", "correction": "据录音补正"})
+    client.post(
+        record,
+        {"minutes": "改稿", "consensus": "同意", "correction": "据录音补正"},
+    )
+    # Appended, never overwritten: the original minutes stay as recorded.
+    meeting.refresh_from_db()
+    assert (meeting.minutes, meeting.consensus) == ("初稿", "")
+    correction = Correction.objects.get()
+    assert correction.before == {"minutes": "初稿", "consensus": ""}
+    assert correction.after == {"minutes": "改稿", "consensus": "同意"}
+    assert (correction.reason, correction.created_by) == ("据录音补正", clerk)
+    # The page shows the current value and the correction history.
+    page = client.get(url).text
+    assert ">改稿</textarea>" in page
+    history = page.split('id="corrections"')[1]
+    assert "更正记录" in page and "据录音补正" in history
+    assert "初稿" in history and "改稿" in history and "同意" in history
+
+
+def test_before_the_step_has_passed_the_minutes_are_edited_in_place(
+    client, clerk, topic, meeting, participant
+):
+    services.session_record(actor=clerk, session_id=meeting.pk, minutes="初稿")
+    client.force_login(clerk)
+    client.post(
+        reverse("consult:record", kwargs={"session_id": meeting.pk}),
+        {"minutes": "改稿"},
+    )
     meeting.refresh_from_db()
     assert meeting.minutes == "改稿"
+    assert not Correction.objects.exists()
+    page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
+    assert 'id="corrections"' not in page.text
 
 
 def test_resident_who_may_comment_gets_403_not_404_when_hiding(
@@ -458,8 +495,18 @@ def test_clerk_corrects_attendance_and_adds_an_opinion_after_the_step(
             "correction": "据会议录音补录",
         },
     )
-    assert Attendance.objects.get().status == "leave"
+    # The attendance row keeps what was recorded; the correction is its own row.
+    assert Attendance.objects.get().status == "absent"
+    correction = Correction.objects.get(kind="attendance")
+    assert correction.participant == participant
+    assert correction.before == {"status": "absent", "represented_by": ""}
+    assert correction.after == {"status": "leave", "represented_by": ""}
     assert Opinion.objects.get().content == "路灯要装在路口"
+    page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
+    attendance = page.text.split('id="attendance"')[1].split("</ul>")[0]
+    assert "请假" in attendance and "缺席" not in attendance
+    history = page.text.split('id="corrections"')[1]
+    assert "本人会前已书面请假" in history and "缺席" in history
     events = AuditEvent.objects.for_subject(topic)
     assert events.get(verb="attendance_mark", reason="本人会前已书面请假")
     assert events.get(verb="opinion_add").reason == "据会议录音补录"
