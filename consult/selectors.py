@@ -132,17 +132,21 @@ def topic_materials(topic_ids: Iterable[int]) -> list[Material]:
 
 
 def topic_sessions(topic_ids: Iterable[int]) -> list[Session]:
-    return list(
+    sessions = list(
         Session.objects.filter(topic_id__in=list(topic_ids))
         .select_related("interviewee__person")
         .annotate(
-            attendance_count=Count("attendances", distinct=True),
             opinion_count=Count(
                 "opinions", filter=Q(opinions__is_hidden=False), distinct=True
             ),
         )
         .order_by("topic_id", "starts_at", "pk")
     )
+    # Attendance as it stands after any correction.
+    current = current_records([s.pk for s in sessions])
+    for session in sessions:
+        session.attendance_count = len(current.attendance.get(session.pk, {}))
+    return sessions
 
 
 def prepare_page(topic) -> dict:

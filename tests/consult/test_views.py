@@ -510,3 +510,54 @@ def test_clerk_corrects_attendance_and_adds_an_opinion_after_the_step(
     events = AuditEvent.objects.for_subject(topic)
     assert events.get(verb="attendance_mark", reason="本人会前已书面请假")
     assert events.get(verb="opinion_add").reason == "据会议录音补录"
+
+
+def _rows(page: str, table_id: str) -> list[str]:
+    table = page.split(f'id="{table_id}"')[1].split("</table>")[0]
+    return table.split("<tbody>")[1].split("</tr>")[:-1]
+
+
+def test_prepare_page_shows_each_participants_notice_channel_time_and_read(
+    client, clerk, topic, member
+):
+    offline = ParticipantFactory(topic=topic, person__name="纸质张")
+    plan(clerk, topic, days=10)
+    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    sent = timezone.now() - timedelta(hours=2)
+    notice.notification.deliveries.filter(person__user=member).update(
+        status="read", sent_at=sent, read_at=timezone.now()
+    )
+    client.force_login(clerk)
+    page = client.get(reverse("consult:prepare", kwargs={"topic_id": topic.pk})).text
+    header = page.split('id="notice-table"')[1].split("</thead>")[0]
+    assert "渠道与送达" in header and "已读" in header
+    rows = {
+        ("王委员" if "王委员" in row else "纸质张"): row
+        for row in _rows(page, "notice-table")
+    }
+    assert set(rows) == {"王委员", offline.person.name}
+    read_cell = 'data-label="已读">'
+    mine = rows["王委员"]
+    assert "站内信" in mine
+    assert timezone.localtime(sent).strftime("%m-%d %H:%M") in mine
+    assert f"{read_cell}已读</td>" in mine
+    paper = rows["纸质张"]
+    assert "纸质通知书" in paper
+    assert f"{read_cell}—</td>" in paper
+
+
+def test_prepare_page_shows_an_organisation_equal_to_the_name_once(
+    client, clerk, topic
+):
+    name = "县自然资源和规划局规划股"
+    ParticipantFactory(topic=topic, person__name=name, person__organisation=name)
+    ParticipantFactory(
+        topic=topic, person__name="李四", person__organisation="镇农业服务中心"
+    )
+    client.force_login(clerk)
+    page = client.get(reverse("consult:prepare", kwargs={"topic_id": topic.pk})).text
+    rows = _rows(page, "participant-list")
+    office = next(row for row in rows if name in row)
+    assert office.count(name) == 1
+    other = next(row for row in rows if "李四" in row)
+    assert "镇农业服务中心" in other
