@@ -182,7 +182,11 @@ class AttendanceRow:
     answer: Opinion | None = None
 
 
-def session_page(session: Session, *, moderator: bool) -> dict:
+def session_page(
+    session: Session, *, moderator: bool, own: Participant | None = None
+) -> dict:
+    """The session page. A written consultation's answers are the clerk's to
+    see (``moderator``); anyone else sees only their own answer (``own``)."""
     topic_id = session.topic_id
     participants = list(topic_participants([topic_id]))
     if session.interviewee_id:
@@ -203,6 +207,10 @@ def session_page(session: Session, *, moderator: bool) -> dict:
     rows = [
         AttendanceRow(p, attendance.get(p.pk), answers.get(p.pk)) for p in participants
     ]
+    if session.is_written and not moderator:
+        mine = own.pk if own else None
+        rows = [row for row in rows if row.participant.pk == mine]
+        opinions = [o for o in opinions if mine and o.participant_id == mine]
     if session.is_written:
         # Who has not answered comes first, at a glance.
         rows.sort(key=lambda row: row.answer is not None)
@@ -282,4 +290,12 @@ def participant_dashboard(user) -> list[dict]:
                 ],
             }
         )
+    # What waits for the member's answer comes first, the nearest deadline
+    # first; the rest keep their order (newest topic first).
+    result.sort(
+        key=lambda row: (
+            not row["waiting"],
+            min((s.ends_at for s in row["waiting"]), default=now),
+        )
+    )
     return result

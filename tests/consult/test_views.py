@@ -561,3 +561,68 @@ def test_prepare_page_shows_an_organisation_equal_to_the_name_once(
     assert office.count(name) == 1
     other = next(row for row in rows if "李四" in row)
     assert "镇农业服务中心" in other
+
+
+def test_mine_lists_topics_waiting_for_an_answer_first(client, clerk, topic, member):
+    from tests.factories import TopicFactory
+
+    written = plan(
+        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+    )
+    move(topic, State.CONSULTING)
+    # Newer topics the member is on, with nothing waiting for them.
+    newer = [
+        TopicFactory(place=topic.place, state=State.PREPARING, title=f"新议题{i}")
+        for i in range(3)
+    ]
+    for other in newer:
+        ParticipantFactory(topic=other, person=member.person)
+    client.force_login(member)
+    with time_machine.travel(in_days(1.5), tick=False):
+        page = client.get(reverse("consult:mine")).text
+    session_link = reverse("consult:session", kwargs={"session_id": written.pk})
+    first_card = page.split('<section class="card"')[1]
+    assert topic.title in first_card and session_link in first_card
+    assert all(other.title in page for other in newer)
+    # Without anything waiting, the newest topic comes first.
+    page = client.get(reverse("consult:mine")).text
+    assert newer[-1].title in page.split('<section class="card"')[1]
+
+
+def test_written_consultation_participants_see_only_their_own_answer(
+    client, clerk, topic, member, participant
+):
+    other = ParticipantFactory(topic=topic, person__name="赵委员")
+    written = plan(
+        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+    )
+    move(topic, State.CONSULTING)
+    url = reverse("consult:session", kwargs={"session_id": written.pk})
+    with time_machine.travel(in_days(1.5), tick=False):
+        services.written_answer(
+            actor=clerk,
+            session_id=written.pk,
+            participant_id=other.pk,
+            content="别人的答复内容",
+        )
+        client.force_login(member)
+        page = client.get(url).text
+        # Their own answer form comes first, nobody else's answer shows.
+        assert 'id="my-answer"' in page
+        assert page.index('id="my-answer"') < page.index("</section>")
+        assert "别人的答复内容" not in page and "赵委员" not in page
+        assert 'id="answers"' not in page and "尚未答复" not in page
+        services.written_answer(
+            actor=member, session_id=written.pk, content="我的答复内容"
+        )
+        page = client.get(url).text
+        mine = page.split('id="my-answer"')[1]
+        assert "我的答复内容" in mine
+        assert "别人的答复内容" not in page
+        # The clerk sees who has answered and every answer.
+        client.force_login(clerk)
+        page = client.get(url).text
+        table = page.split('id="answers"')[1].split("</table>")[0]
+        assert "赵委员" in table and "别人的答复内容" in table
+        assert "王委员" in table and "我的答复内容" in table
+        assert 'id="my-answer"' not in page
