@@ -621,9 +621,7 @@ def test_corrections_chain_and_are_read_back_through_one_selector(
     assert held.minutes == "初稿"
 
 
-def test_a_correction_that_changes_nothing_is_refused(
-    clerk, topic, held, participant
-):
+def test_a_correction_that_changes_nothing_is_refused(clerk, topic, held, participant):
     services.session_record(actor=clerk, session_id=held.pk, minutes="初稿")
     services.attendance_mark(
         actor=clerk, session_id=held.pk, participant_id=participant.pk, status="absent"

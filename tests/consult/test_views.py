@@ -505,6 +505,7 @@ def test_clerk_corrects_attendance_and_adds_an_opinion_after_the_step(
     page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
     attendance = page.text.split('id="attendance"')[1].split("</ul>")[0]
     assert "请假" in attendance and "缺席" not in attendance
+    assert "（已更正）" in attendance
     history = page.text.split('id="corrections"')[1]
     assert "本人会前已书面请假" in history and "缺席" in history
     events = AuditEvent.objects.for_subject(topic)
@@ -551,6 +552,10 @@ def test_prepare_page_shows_an_organisation_equal_to_the_name_once(
 ):
     name = "县自然资源和规划局规划股"
     ParticipantFactory(topic=topic, person__name=name, person__organisation=name)
+    # An organisation the name already spells out is not repeated either.
+    ParticipantFactory(
+        topic=topic, person__name="县水利局农水股", person__organisation="县水利局"
+    )
     ParticipantFactory(
         topic=topic, person__name="李四", person__organisation="镇农业服务中心"
     )
@@ -559,6 +564,8 @@ def test_prepare_page_shows_an_organisation_equal_to_the_name_once(
     rows = _rows(page, "participant-list")
     office = next(row for row in rows if name in row)
     assert office.count(name) == 1
+    bureau = next(row for row in rows if "县水利局农水股" in row)
+    assert bureau.count("县水利局") == 1
     other = next(row for row in rows if "李四" in row)
     assert "镇农业服务中心" in other
 
