@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from .models import (
     Attendance,
+    Correction,
     Material,
     MaterialVersion,
     NoticeRound,
@@ -61,5 +62,5 @@ class MaterialVersionAdmin(ReadOnlyAdmin):
     exclude = ["file"]
 
 
-for model in (Plan, Attendance, Material, NoticeRound, SignInPhoto):
+for model in (Plan, Attendance, Correction, Material, NoticeRound, SignInPhoto):
     admin.site.register(model, ReadOnlyAdmin)

@@ -13,9 +13,9 @@ from django.db.models import Min
 from committees.models import missing_categories
 from notifications.models import Delivery, DeliveryStatus
 
+from .corrected import current_records
 from .models import (
     KIND_OF_FORM,
-    Attendance,
     MaterialVersion,
     NoticeRound,
     Opinion,
@@ -140,23 +140,22 @@ def has_session(topics: Sequence) -> set[int]:
     ids = _ids(topics)
     sessions = list(
         Session.objects.filter(topic_id__in=ids, recorded_at__isnull=False).values_list(
-            "pk", "topic_id", "form", "minutes", "closed_at"
+            "pk", "topic_id", "form", "closed_at"
         )
     )
     session_ids = [row[0] for row in sessions]
-    attended = set(
-        Attendance.objects.filter(session_id__in=session_ids).values_list(
-            "session_id", flat=True
-        )
-    )
+    # Minutes and attendance as they stand after any later correction.
+    current = current_records(session_ids)
+    attended = {pk for pk, rows in current.attendance.items() if rows}
     with_opinions = set(
         Opinion.objects.filter(session_id__in=session_ids, is_hidden=False).values_list(
             "session_id", flat=True
         )
     )
     result = set()
-    for pk, topic_id, form, minutes, closed_at in sessions:
+    for pk, topic_id, form, closed_at in sessions:
         kind = KIND_OF_FORM[form]
+        minutes = current.records.get(pk, {}).get("minutes")
         if pk not in with_opinions:
             continue
         if (kind in MEETING_KINDS and minutes and pk in attended) or (

@@ -473,3 +473,95 @@ class Opinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.content[:30]}"
+
+
+class CorrectionKind(models.TextChoices):
+    RECORD = "record", _("会议记录")
+    ATTENDANCE = "attendance", _("签到")
+
+
+class Correction(models.Model):
+    """A clerk's correction of a session's record made after step 3, with a
+    reason. Appended, never overwriting: the original minutes and attendance
+    rows stay as recorded; ``consult.corrected`` reads the current value (the
+    original with the corrections applied in order)."""
+
+    topic = models.ForeignKey(
+        "topics.Topic",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("议题"),
+    )
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        verbose_name=_("协商活动"),
+    )
+    kind = models.CharField(
+        _("更正内容"), max_length=16, choices=CorrectionKind.choices
+    )
+    participant = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("参与对象"),
+    )
+    before = models.JSONField(_("原值"), null=True, blank=True)
+    after = models.JSONField(_("更正后"))
+    reason = models.TextField(_("更正理由"), max_length=1000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("更正人"),
+    )
+    created_at = models.DateTimeField(_("更正时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("更正记录")
+        verbose_name_plural = pgettext_lazy("plural", "更正记录")
+        ordering = ["session", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="record", participant__isnull=True)
+                | models.Q(kind="attendance", participant__isnull=False),
+                name="correction_attendance_names_participant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.get_kind_display()}"
+
+    @property
+    def changes(self) -> list[dict]:
+        """Each changed field: its label, the value before and after."""
+        before, after = self.before or {}, self.after or {}
+        if self.kind == CorrectionKind.ATTENDANCE:
+            return [
+                {
+                    "label": _("出席情况"),
+                    "before": _attendance_text(before),
+                    "after": _attendance_text(after),
+                }
+            ]
+        return [
+            {
+                "label": Session._meta.get_field(name).verbose_name,
+                "before": before.get(name, ""),
+                "after": value,
+            }
+            for name, value in after.items()
+        ]
+
+
+def _attendance_text(value: dict) -> str:
+    if not value.get("status"):
+        return ""
+    text = str(AttendanceStatus(value["status"]).label)
+    if value.get("represented_by"):
+        text += "（" + value["represented_by"] + "）"
+    return text

@@ -11,9 +11,9 @@ from committees.models import MemberCategory, Platform, missing_categories
 from notifications.models import Channel, Delivery, DeliveryStatus
 from topics.models import Topic
 
+from .corrected import CurrentAttendance, current_records
 from .evidence import notice_status
 from .models import (
-    Attendance,
     AttendanceStatus,
     Material,
     MaterialVersion,
@@ -132,17 +132,21 @@ def topic_materials(topic_ids: Iterable[int]) -> list[Material]:
 
 
 def topic_sessions(topic_ids: Iterable[int]) -> list[Session]:
-    return list(
+    sessions = list(
         Session.objects.filter(topic_id__in=list(topic_ids))
         .select_related("interviewee__person")
         .annotate(
-            attendance_count=Count("attendances", distinct=True),
             opinion_count=Count(
                 "opinions", filter=Q(opinions__is_hidden=False), distinct=True
             ),
         )
         .order_by("topic_id", "starts_at", "pk")
     )
+    # Attendance as it stands after any correction.
+    current = current_records([s.pk for s in sessions])
+    for session in sessions:
+        session.attendance_count = len(current.attendance.get(session.pk, {}))
+    return sessions
 
 
 def prepare_page(topic) -> dict:
@@ -174,18 +178,21 @@ def prepare_page(topic) -> dict:
 @dataclass
 class AttendanceRow:
     participant: Participant
-    attendance: Attendance | None
+    attendance: CurrentAttendance | None
     answer: Opinion | None = None
 
 
-def session_page(session: Session, *, moderator: bool) -> dict:
+def session_page(
+    session: Session, *, moderator: bool, own: Participant | None = None
+) -> dict:
+    """The session page. A written consultation's answers are the clerk's to
+    see (``moderator``); anyone else sees only their own answer (``own``)."""
     topic_id = session.topic_id
     participants = list(topic_participants([topic_id]))
     if session.interviewee_id:
         participants = [p for p in participants if p.pk == session.interviewee_id]
-    attendance = {
-        a.participant_id: a for a in Attendance.objects.filter(session=session)
-    }
+    current = current_records([session.pk])
+    attendance = current.attendance.get(session.pk, {})
     opinions = Opinion.objects.filter(session=session).select_related(
         "participant__person", "hidden_by"
     )
@@ -200,11 +207,19 @@ def session_page(session: Session, *, moderator: bool) -> dict:
     rows = [
         AttendanceRow(p, attendance.get(p.pk), answers.get(p.pk)) for p in participants
     ]
+    if session.is_written and not moderator:
+        mine = own.pk if own else None
+        rows = [row for row in rows if row.participant.pk == mine]
+        opinions = [o for o in opinions if mine and o.participant_id == mine]
     if session.is_written:
         # Who has not answered comes first, at a glance.
         rows.sort(key=lambda row: row.answer is not None)
     return {
         "rows": rows,
+        # Minutes, consensus and disputed points as they stand after any
+        # correction, and the corrections themselves (更正记录).
+        "record": current.records.get(session.pk, {}),
+        "corrections": current.history.get(session.pk, []),
         "opinions": opinions,
         "photos": list(SignInPhoto.objects.filter(session=session).order_by("pk")),
         "unanswered": [r for r in rows if r.answer is None],
@@ -275,4 +290,12 @@ def participant_dashboard(user) -> list[dict]:
                 ],
             }
         )
+    # What waits for the member's answer comes first, the nearest deadline
+    # first; the rest keep their order (newest topic first).
+    result.sort(
+        key=lambda row: (
+            not row["waiting"],
+            min((s.ends_at for s in row["waiting"]), default=now),
+        )
+    )
     return result

@@ -5,8 +5,10 @@ Each service locks the topic with ``topic_write`` (which refuses an archived
 topic, or one that has left the step the record belongs to), checks the
 actor through ``consult.permissions``, writes, and appends the change to the
 topic's audit chain with ``topic_event`` in the same transaction. A clerk may
-correct a record of a step the topic has left by giving a reason; the
-correction is appended to the chain like any change.
+correct a record of a step the topic has left by giving a reason: the minutes
+and attendance are then not overwritten, the correction is stored as its own
+``Correction`` row (read back through ``consult.corrected``) and appended to
+the chain; an opinion added late is a new row anyway.
 """
 
 import re
@@ -49,10 +51,13 @@ from topics.records import snapshot, topic_event, topic_write
 from topics.states import STEP_OF_STATE, Step
 
 from . import permissions as perm
+from .corrected import RECORD_FIELDS, current_records
 from .models import (
     KIND_OF_FORM,
     Attendance,
     AttendanceStatus,
+    Correction,
+    CorrectionKind,
     Material,
     MaterialVersion,
     NoticeRound,
@@ -72,7 +77,6 @@ PLANNING = frozenset({Step.PREPARE, Step.CONSULT})
 REASON_MAX_LENGTH = 1000
 
 SESSION_FIELDS = ("form", "starts_at", "ends_at", "location", "agenda", "host")
-RECORD_FIELDS = ("minutes", "consensus", "disputed")
 
 # A topic's materials may also be old Word and Excel files and WebP images;
 # sign-in sheet photos are images only.
@@ -842,6 +846,15 @@ def attendance_mark(
         participant = _participant(topic, participant_id)
         if session.interviewee_id and participant.pk != session.interviewee_id:
             raise _invalid("participant", _("个别访谈只登记访谈对象本人。"))
+        if reason:
+            return _attendance_correct(
+                topic,
+                session,
+                participant,
+                actor=actor,
+                reason=reason,
+                after={"status": status, "represented_by": represented_by},
+            )
         attendance = Attendance.objects.filter(
             session=session, participant=participant
         ).first()
@@ -866,10 +879,51 @@ def attendance_mark(
                 "status": status,
                 "represented_by": represented_by,
             },
-            reason=reason,
-            data={"correction": True} if reason else None,
         )
     return attendance
+
+
+def _attendance_correct(
+    topic: Topic, session: Session, participant: Participant, *, actor, reason, after
+) -> Attendance:
+    """A correction of attendance after step 3: its own row, the original
+    attendance row untouched. Returns the attendance as it now stands
+    (unsaved)."""
+    current = current_records([session.pk]).attendance.get(session.pk, {})
+    standing = current.get(participant.pk)
+    before = (
+        {"status": standing.status, "represented_by": standing.represented_by}
+        if standing
+        else None
+    )
+    if before == after:
+        raise _invalid("status", _("更正后的出席情况与现有记录相同。"))
+    correction = Correction.objects.create(
+        topic=topic,
+        session=session,
+        kind=CorrectionKind.ATTENDANCE,
+        participant=participant,
+        before=before,
+        after=after,
+        reason=reason,
+        created_by=actor,
+    )
+    topic_event(
+        topic,
+        actor=actor,
+        verb="attendance_mark",
+        record=correction,
+        before=before,
+        after={"session": session.pk, "participant": participant.pk, **after},
+        reason=reason,
+        data={"correction": True},
+    )
+    return Attendance(
+        session=session,
+        participant=participant,
+        recorded_at=correction.created_at,
+        **after,
+    )
 
 
 def session_record(
@@ -902,6 +956,9 @@ def session_record(
         _meeting(session)
         if session.starts_at > timezone.now():
             raise _invalid(None, _("协商活动尚未开始，不能记录。"))
+        if reason:
+            _record_correct(topic, session, actor=actor, reason=reason, values=values)
+            return session
         before = snapshot(session, RECORD_FIELDS)
         for name, value in values.items():
             setattr(session, name, value)
@@ -914,10 +971,41 @@ def session_record(
             record=session,
             before=before,
             after=values,
-            reason=reason,
-            data={"correction": True} if reason else None,
         )
     return session
+
+
+def _record_correct(
+    topic: Topic, session: Session, *, actor, reason: str, values: dict
+) -> Correction:
+    """A correction of the minutes after step 3: the changed fields as their
+    own row; the session's minutes stay as first recorded."""
+    current = current_records([session.pk]).records[session.pk]
+    changed = [name for name in RECORD_FIELDS if current[name] != values[name]]
+    if not changed:
+        raise _invalid("minutes", _("更正内容与现有记录相同。"))
+    before = {name: current[name] for name in changed}
+    after = {name: values[name] for name in changed}
+    correction = Correction.objects.create(
+        topic=topic,
+        session=session,
+        kind=CorrectionKind.RECORD,
+        before=before,
+        after=after,
+        reason=reason,
+        created_by=actor,
+    )
+    topic_event(
+        topic,
+        actor=actor,
+        verb="session_record",
+        record=correction,
+        before=before,
+        after=after,
+        reason=reason,
+        data={"correction": True, "session": session.pk},
+    )
+    return correction
 
 
 def opinion_record(

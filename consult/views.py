@@ -379,8 +379,8 @@ def session_detail(request, session_id: int):
     session = _session(request.user, session_id)
     topic = session.topic
     clerk = perm.can_run(request.user, topic)
-    context = selectors.session_page(session, moderator=clerk)
     own = perm.participant_of(request.user, topic)
+    context = selectors.session_page(session, moderator=clerk, own=own)
     now = timezone.now()
     context.update(
         {

@@ -396,6 +396,9 @@ def _river() -> None:
         host="镇协商办",
     )
     answered = participants[: len(participants) * 2 // 3]
+    # Answers come in every few hours since it opened, and never after now.
+    now = timezone.now()
+    spacing = min(timedelta(hours=5), (now - written.starts_at) / (len(answered) + 1))
     Opinion.objects.bulk_create(
         Opinion(
             topic=topic,
@@ -406,7 +409,8 @@ def _river() -> None:
             author_name=p.person.name,
             content=("赞成甲案，线路短、占地少。", "赞成乙案，景观效果更好。")[i % 2],
             kind="suggestion",
-            created_at=written.starts_at + timedelta(hours=5 * (i + 1)),
+            created_at=min(written.starts_at + spacing * (i + 1), now),
+            updated_at=min(written.starts_at + spacing * (i + 1), now),
         )
         for i, p in enumerate(answered)
     )

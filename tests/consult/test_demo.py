@@ -4,11 +4,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from consult.models import Opinion, Participant, Session
+from consult.models import Attendance, Opinion, Participant, Session
 from core.audit import verify_chain
 from core.models import AuditEvent
 from demo import consult_data
+from notifications.models import Delivery
 from topics import evidence
 from topics.models import Topic
 from topics.states import State, Step
@@ -70,3 +72,17 @@ def test_seeding_again_changes_nothing(seeded):
         Opinion.objects.count(),
         AuditEvent.objects.count(),
     ) == counts
+
+
+def test_no_seeded_record_is_dated_in_the_future_where_it_must_be_past(seeded):
+    now = timezone.now()
+    answers = Opinion.objects.exclude(source="pre")
+    assert answers.filter(session__form__endswith="written").count() >= 16
+    assert not answers.filter(created_at__gt=now).exists()
+    assert not answers.filter(updated_at__gt=now).exists()
+    assert not Attendance.objects.filter(recorded_at__gt=now).exists()
+    deliveries = Delivery.objects.exclude(sent_at=None)
+    assert deliveries.filter(channel="paper").exists()
+    assert not deliveries.filter(sent_at__gt=now).exists()
+    assert not Delivery.objects.filter(read_at__gt=now).exists()
+    assert not Session.objects.filter(recorded_at__gt=now).exists()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from committees.models import Person
 from consult import services
-from consult.models import Attendance, Opinion, Participant, Session
+from consult.models import Attendance, Correction, Opinion, Participant, Session
 from tests.factories import TopicFactory
 from topics.states import State
 
@@ -63,6 +63,35 @@ def fill(clerk, topic, *, people: int, sessions: int, opinions: int) -> list:
     Session.objects.filter(topic=topic).update(
         minutes="记录", recorded_at=timezone.now()
     )
+    # Corrections after the step: one of the minutes and one per attendance.
+    Correction.objects.bulk_create(
+        [
+            Correction(
+                topic=topic,
+                session=s,
+                kind="record",
+                before={"minutes": "记录"},
+                after={"minutes": "更正后的记录"},
+                reason="据录音补正",
+                created_by=clerk,
+            )
+            for s in made
+        ]
+        + [
+            Correction(
+                topic=topic,
+                session=s,
+                kind="attendance",
+                participant=p,
+                before={"status": "present", "represented_by": ""},
+                after={"status": "leave", "represented_by": ""},
+                reason="会前已请假",
+                created_by=clerk,
+            )
+            for s in made
+            for p in participants
+        ]
+    )
     return made
 
 
@@ -94,8 +123,12 @@ def test_topic_page_does_not_grow(client, clerk, small_and_large, state):
         assert few == many, name
 
 
-def test_session_page_does_not_grow(client, clerk, small_and_large):
-    (_small, small_session), (_large, large_session) = small_and_large
+@pytest.mark.parametrize("state", [State.CONSULTING, State.ADOPTING])
+def test_session_page_does_not_grow(client, clerk, small_and_large, state):
+    (small, small_session), (large, large_session) = small_and_large
+    TopicFactory._meta.model.objects.filter(pk__in=[small.pk, large.pk]).update(
+        state=state
+    )
     client.force_login(clerk)
     url = reverse("consult:session", kwargs={"session_id": small_session.pk})
     client.get(url)

@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from committees.models import Role
 from consult import services
+from consult.corrected import current_records
 from consult.models import (
     Attendance,
+    Correction,
     Material,
     MaterialVersion,
     NoticeRound,
@@ -556,11 +558,108 @@ def test_session_records_refused_after_the_step_except_corrections(
     assert event.reason.startswith("记录员漏记")
     assert event.data["before"]["minutes"] == "初稿"
     assert event.data["correction"] is True
+    # Appended, never overwritten: the correction is its own row.
+    held.refresh_from_db()
+    assert held.minutes == "初稿"
+    correction = Correction.objects.get()
+    assert event.record_id == correction.pk
+    assert (correction.kind, correction.before, correction.after) == (
+        "record",
+        {"minutes": "初稿"},
+        {"minutes": "改稿"},
+    )
     move(topic, State.ARCHIVED)
     with pytest.raises(Sealed):
         services.session_record(
             actor=clerk, session_id=held.pk, minutes="再改", correction="理由"
         )
+
+
+def test_corrections_chain_and_are_read_back_through_one_selector(
+    clerk, topic, held, participant
+):
+    services.session_record(
+        actor=clerk, session_id=held.pk, minutes="初稿", consensus="共识"
+    )
+    services.attendance_mark(
+        actor=clerk, session_id=held.pk, participant_id=participant.pk, status="absent"
+    )
+    move(topic, State.ADOPTING)
+    for minutes in ("二稿", "三稿"):
+        services.session_record(
+            actor=clerk,
+            session_id=held.pk,
+            minutes=minutes,
+            consensus="共识",
+            correction="据录音补正",
+        )
+    services.attendance_mark(
+        actor=clerk,
+        session_id=held.pk,
+        participant_id=participant.pk,
+        status="represented",
+        represented_by="王某",
+        correction="委托书补交",
+    )
+    first, second = Correction.objects.filter(kind="record").order_by("pk")
+    assert second.before == {"minutes": "二稿"} and second.after == {"minutes": "三稿"}
+    current = current_records([held.pk])
+    assert current.records[held.pk] == {
+        "minutes": "三稿",
+        "consensus": "共识",
+        "disputed": "",
+    }
+    standing = current.attendance[held.pk][participant.pk]
+    assert (standing.status, standing.represented_by, standing.corrected) == (
+        "represented",
+        "王某",
+        True,
+    )
+    assert len(current.history[held.pk]) == 3
+    assert Attendance.objects.get().status == "absent"
+    held.refresh_from_db()
+    assert held.minutes == "初稿"
+
+
+def test_a_correction_that_changes_nothing_is_refused(clerk, topic, held, participant):
+    services.session_record(actor=clerk, session_id=held.pk, minutes="初稿")
+    services.attendance_mark(
+        actor=clerk, session_id=held.pk, participant_id=participant.pk, status="absent"
+    )
+    move(topic, State.ADOPTING)
+    with pytest.raises(ValidationError, match="相同"):
+        services.session_record(
+            actor=clerk, session_id=held.pk, minutes="初稿", correction="理由"
+        )
+    with pytest.raises(ValidationError, match="相同"):
+        services.attendance_mark(
+            actor=clerk,
+            session_id=held.pk,
+            participant_id=participant.pk,
+            status="absent",
+            correction="理由",
+        )
+    assert not Correction.objects.exists()
+
+
+def test_evidence_reads_corrected_attendance(clerk, topic, held, participant):
+    from consult.evidence import has_session
+
+    services.session_record(actor=clerk, session_id=held.pk, minutes="纪要")
+    services.opinion_record(
+        actor=clerk, session_id=held.pk, content="修路", participant_id=participant.pk
+    )
+    move(topic, State.ADOPTING)
+    assert topic.pk not in has_session([topic])
+    services.attendance_mark(
+        actor=clerk,
+        session_id=held.pk,
+        participant_id=participant.pk,
+        status="present",
+        correction="签到表漏登，据照片补正",
+    )
+    assert not Attendance.objects.exists()
+    assert topic.pk in has_session([topic])
 
 
 def test_a_correction_is_not_a_way_to_skip_ahead(clerk, topic, participant):

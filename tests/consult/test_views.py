@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from committees.models import Role
 from consult import services
-from consult.models import Attendance, Material, Opinion, Participant, SignInPhoto
+from consult.models import (
+    Attendance,
+    Correction,
+    Material,
+    Opinion,
+    Participant,
+    SignInPhoto,
+)
 from tests.factories import ParticipantFactory, VillageFactory, user_with_role
 from topics.states import State
 
@@ -342,9 +349,39 @@ def test_clerk_corrects_minutes_after_the_step_with_a_reason(
     record = reverse("consult:record", kwargs={"session_id": meeting.pk})
     response = client.post(record, {"minutes": "改稿"}, follow=True)
     assert "不能再修改" in response.text
-    client.post(record, {"minutes": "改稿", "correction": "据录音补正"})
+    client.post(
+        record,
+        {"minutes": "改稿", "consensus": "同意", "correction": "据录音补正"},
+    )
+    # Appended, never overwritten: the original minutes stay as recorded.
+    meeting.refresh_from_db()
+    assert (meeting.minutes, meeting.consensus) == ("初稿", "")
+    correction = Correction.objects.get()
+    assert correction.before == {"minutes": "初稿", "consensus": ""}
+    assert correction.after == {"minutes": "改稿", "consensus": "同意"}
+    assert (correction.reason, correction.created_by) == ("据录音补正", clerk)
+    # The page shows the current value and the correction history.
+    page = client.get(url).text
+    assert ">改稿</textarea>" in page
+    history = page.split('id="corrections"')[1]
+    assert "更正记录" in page and "据录音补正" in history
+    assert "初稿" in history and "改稿" in history and "同意" in history
+
+
+def test_before_the_step_has_passed_the_minutes_are_edited_in_place(
+    client, clerk, topic, meeting, participant
+):
+    services.session_record(actor=clerk, session_id=meeting.pk, minutes="初稿")
+    client.force_login(clerk)
+    client.post(
+        reverse("consult:record", kwargs={"session_id": meeting.pk}),
+        {"minutes": "改稿"},
+    )
     meeting.refresh_from_db()
     assert meeting.minutes == "改稿"
+    assert not Correction.objects.exists()
+    page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
+    assert 'id="corrections"' not in page.text
 
 
 def test_resident_who_may_comment_gets_403_not_404_when_hiding(
@@ -458,8 +495,141 @@ def test_clerk_corrects_attendance_and_adds_an_opinion_after_the_step(
             "correction": "据会议录音补录",
         },
     )
-    assert Attendance.objects.get().status == "leave"
+    # The attendance row keeps what was recorded; the correction is its own row.
+    assert Attendance.objects.get().status == "absent"
+    correction = Correction.objects.get(kind="attendance")
+    assert correction.participant == participant
+    assert correction.before == {"status": "absent", "represented_by": ""}
+    assert correction.after == {"status": "leave", "represented_by": ""}
     assert Opinion.objects.get().content == "路灯要装在路口"
+    page = client.get(reverse("consult:session", kwargs={"session_id": meeting.pk}))
+    attendance = page.text.split('id="attendance"')[1].split("</ul>")[0]
+    assert "请假" in attendance and "缺席" not in attendance
+    assert "（已更正）" in attendance
+    history = page.text.split('id="corrections"')[1]
+    assert "本人会前已书面请假" in history and "缺席" in history
     events = AuditEvent.objects.for_subject(topic)
     assert events.get(verb="attendance_mark", reason="本人会前已书面请假")
     assert events.get(verb="opinion_add").reason == "据会议录音补录"
+
+
+def _rows(page: str, table_id: str) -> list[str]:
+    table = page.split(f'id="{table_id}"')[1].split("</table>")[0]
+    return table.split("<tbody>")[1].split("</tr>")[:-1]
+
+
+def test_prepare_page_shows_each_participants_notice_channel_time_and_read(
+    client, clerk, topic, member
+):
+    offline = ParticipantFactory(topic=topic, person__name="纸质张")
+    plan(clerk, topic, days=10)
+    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    sent = timezone.now() - timedelta(hours=2)
+    notice.notification.deliveries.filter(person__user=member).update(
+        status="read", sent_at=sent, read_at=timezone.now()
+    )
+    client.force_login(clerk)
+    page = client.get(reverse("consult:prepare", kwargs={"topic_id": topic.pk})).text
+    header = page.split('id="notice-table"')[1].split("</thead>")[0]
+    assert "渠道与送达" in header and "已读" in header
+    rows = {
+        ("王委员" if "王委员" in row else "纸质张"): row
+        for row in _rows(page, "notice-table")
+    }
+    assert set(rows) == {"王委员", offline.person.name}
+    read_cell = 'data-label="已读">'
+    mine = rows["王委员"]
+    assert "站内信" in mine
+    assert timezone.localtime(sent).strftime("%m-%d %H:%M") in mine
+    assert f"{read_cell}已读</td>" in mine
+    paper = rows["纸质张"]
+    assert "纸质通知书" in paper
+    assert f"{read_cell}—</td>" in paper
+
+
+def test_prepare_page_shows_an_organisation_equal_to_the_name_once(
+    client, clerk, topic
+):
+    name = "县自然资源和规划局规划股"
+    ParticipantFactory(topic=topic, person__name=name, person__organisation=name)
+    # An organisation the name already spells out is not repeated either.
+    ParticipantFactory(
+        topic=topic, person__name="县水利局农水股", person__organisation="县水利局"
+    )
+    ParticipantFactory(
+        topic=topic, person__name="李四", person__organisation="镇农业服务中心"
+    )
+    client.force_login(clerk)
+    page = client.get(reverse("consult:prepare", kwargs={"topic_id": topic.pk})).text
+    rows = _rows(page, "participant-list")
+    office = next(row for row in rows if name in row)
+    assert office.count(name) == 1
+    bureau = next(row for row in rows if "县水利局农水股" in row)
+    assert bureau.count("县水利局") == 1
+    other = next(row for row in rows if "李四" in row)
+    assert "镇农业服务中心" in other
+
+
+def test_mine_lists_topics_waiting_for_an_answer_first(client, clerk, topic, member):
+    from tests.factories import TopicFactory
+
+    written = plan(
+        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+    )
+    move(topic, State.CONSULTING)
+    # Newer topics the member is on, with nothing waiting for them.
+    newer = [
+        TopicFactory(place=topic.place, state=State.PREPARING, title=f"新议题{i}")
+        for i in range(3)
+    ]
+    for other in newer:
+        ParticipantFactory(topic=other, person=member.person)
+    client.force_login(member)
+    with time_machine.travel(in_days(1.5), tick=False):
+        page = client.get(reverse("consult:mine")).text
+    session_link = reverse("consult:session", kwargs={"session_id": written.pk})
+    first_card = page.split('<section class="card"')[1]
+    assert topic.title in first_card and session_link in first_card
+    assert all(other.title in page for other in newer)
+    # Without anything waiting, the newest topic comes first.
+    page = client.get(reverse("consult:mine")).text
+    assert newer[-1].title in page.split('<section class="card"')[1]
+
+
+def test_written_consultation_participants_see_only_their_own_answer(
+    client, clerk, topic, member, participant
+):
+    other = ParticipantFactory(topic=topic, person__name="赵委员")
+    written = plan(
+        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+    )
+    move(topic, State.CONSULTING)
+    url = reverse("consult:session", kwargs={"session_id": written.pk})
+    with time_machine.travel(in_days(1.5), tick=False):
+        services.written_answer(
+            actor=clerk,
+            session_id=written.pk,
+            participant_id=other.pk,
+            content="别人的答复内容",
+        )
+        client.force_login(member)
+        page = client.get(url).text
+        # Their own answer form comes first, nobody else's answer shows.
+        assert 'id="my-answer"' in page
+        assert page.index('id="my-answer"') < page.index("</section>")
+        assert "别人的答复内容" not in page and "赵委员" not in page
+        assert 'id="answers"' not in page and "尚未答复" not in page
+        services.written_answer(
+            actor=member, session_id=written.pk, content="我的答复内容"
+        )
+        page = client.get(url).text
+        mine = page.split('id="my-answer"')[1]
+        assert "我的答复内容" in mine
+        assert "别人的答复内容" not in page
+        # The clerk sees who has answered and every answer.
+        client.force_login(clerk)
+        page = client.get(url).text
+        table = page.split('id="answers"')[1].split("</table>")[0]
+        assert "赵委员" in table and "别人的答复内容" in table
+        assert "王委员" in table and "我的答复内容" in table
+        assert 'id="my-answer"' not in page
