@@ -40,11 +40,16 @@ def site_url() -> str:
     if settings.XST_SITE_URL:
         return settings.XST_SITE_URL
     if apps.is_installed("django.contrib.sites"):
-        from django.contrib.sites.models import Site
-
-        domain = Site.objects.get_current().domain
+        domain = _current_site_domain()
         return domain if "://" in domain else f"https://{domain}"
     return ""
+
+
+def _current_site_domain() -> str:
+    # Imported here: the Sites framework is optional (not installed by default).
+    from django.contrib.sites.models import Site
+
+    return Site.objects.get_current().domain
 
 
 def absolute_link(link: str) -> str:
