@@ -118,19 +118,23 @@ def receipt_record(
                     "receipt_recorded_by",
                 ]
             )
+            # On an owner's chain the state columns are the owner's (a topic's
+            # transitions); the delivery's status goes in before/after.
             audit_record(
                 subject=owner if owned else delivery,
                 record=delivery if owned else None,
                 actor=actor,
                 verb=verb,
-                from_state=DeliveryStatus.QUEUED,
-                to_state=DeliveryStatus.SENT,
+                from_state="" if owned else DeliveryStatus.QUEUED,
+                to_state="" if owned else DeliveryStatus.SENT,
                 data={
+                    "before": {"status": DeliveryStatus.QUEUED},
                     "after": {
+                        "status": DeliveryStatus.SENT,
                         "person": delivery.person_id,
                         "signed_by": signed_by,
                         "signed_at": sent_at.isoformat(),
-                    }
+                    },
                 },
             )
     return delivery

@@ -509,9 +509,10 @@ def test_receipt_record_permission(who, allowed, paper):
     assert (event.verb, event.actor, event.to_state, event.record_id) == (
         "receipt_record",
         actor,
-        S.SENT,
+        "",
         recorded.pk,
     )
+    assert event.data["after"]["status"] == S.SENT
     assert not AuditEvent.objects.for_subject(recorded).exists()
 
 
@@ -533,7 +534,11 @@ def test_receipt_without_topic_needs_staff():
     assert recorded.sent_at == signed_at
     # No subject, no owner's chain: the delivery keeps its own.
     event = AuditEvent.objects.for_subject(recorded).get()
-    assert (event.verb, event.record_id) == ("receipt_record", None)
+    assert (event.verb, event.record_id, event.to_state) == (
+        "receipt_record",
+        None,
+        S.SENT,
+    )
     assert event.data["after"]["signed_by"] == "张三"
 
 
