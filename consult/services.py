@@ -606,7 +606,12 @@ def notice_receipt(
     signed_by: str,
     signed_at: datetime | None = None,
 ) -> Delivery:
-    """Record the signed receipt of a paper notice, on the topic's chain."""
+    """Record the signed receipt of a paper notice, on the topic's chain.
+
+    ``receipt_record`` appends the one event (``notice_receipt``, naming the
+    delivery) to the topic's chain through the topic's notice-subject hook;
+    this page only adds the step check and that the notice is this topic's.
+    """
     with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
         if not Delivery.objects.filter(
             pk=delivery_id,
@@ -614,24 +619,13 @@ def notice_receipt(
             notification__about_id=topic.pk,
         ).exists():
             raise NotVisible
-        delivery = receipt_record(
+        return receipt_record(
             actor=actor,
             delivery_id=delivery_id,
             signed_by=signed_by,
             signed_at=signed_at,
-        )
-        topic_event(
-            topic,
-            actor=actor,
             verb="notice_receipt",
-            record=delivery,
-            after={
-                "person": delivery.person_id,
-                "signed_by": delivery.receipt_signed_by,
-                "signed_at": delivery.sent_at,
-            },
         )
-    return delivery
 
 
 # -- uploads

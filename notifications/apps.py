@@ -12,8 +12,11 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import delivery, periodic, tasks
+        from core.audit import register_verbs
 
+        from . import checks, delivery, periodic, tasks  # noqa: F401 (checks)
+
+        register_verbs({"receipt_record": _("登记纸质通知签收")})
         periodic.register_job(
             "notifications.requeue_stale",
             lambda now: tasks.requeue_stale(now=now),

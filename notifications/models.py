@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
     TOPIC_SUBMITTED = "topic_submitted", _("议题待审批")
     TOPIC_RETURNED = "topic_returned", _("议题被退回修改")
     TOPIC_REJECTED = "topic_rejected", _("议题未获批准")
+    TOPIC_APPROVED = "topic_approved", _("议题已批准")
+    TOPIC_WITHDRAWN = "topic_withdrawn", _("议题已撤回")
     NO_RECIPIENT = "no_recipient", _("提醒无人接收")
 
 

@@ -4,6 +4,7 @@ Planning and sending notices is ``notify.py``; the delivery engine, sweep and
 digest are ``delivery.py``; Celery wrappers and publishing are ``tasks.py``.
 """
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from core.validators import single_line
 
 from .models import Channel, Delivery, DeliveryStatus, Preference
 from .permissions import may_manage_subject
+from .subjects import subject_of
 
 PREFERENCE_FIELDS = ("email", "sms", "daily_digest")
 # Two tries: a concurrent first save of the same person's record (their
@@ -59,75 +61,113 @@ def inbox_mark_all_read(*, user) -> int:
 
 
 def receipt_record(
-    *, actor, delivery_id: int, signed_by: str, signed_at: datetime | None = None
+    *,
+    actor,
+    delivery_id: int,
+    signed_by: str,
+    signed_at: datetime | None = None,
+    verb: str = "receipt_record",
 ) -> Delivery:
     """Record the signed receipt (签收) of a printed notice: it counts as sent.
 
     The signing date lies between the day the notice was issued and now: a
     receipt signed on the notice's own day but at an earlier hour than it was
     issued (a date-only slip is read as noon) is stored at the issuing time.
+
+    A notice about a subject registered with a ``write`` hook (a topic) is
+    receipted inside that hook: under the owner's lock, refused when the owner
+    refuses (``Sealed`` for an archived topic), the event appended to the
+    owner's chain naming the delivery. Otherwise the delivery keeps its own
+    chain. ``verb`` is the caller's name for the event (consult's step-2 page
+    records ``notice_receipt``); the receipt is audited once either way.
     """
     signed_by = (signed_by or "").strip()
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("notification")
+        found = (
+            Delivery.objects.select_related("notification")
             .filter(pk=delivery_id, channel=Channel.PAPER)
             .first()
         )
-        if delivery is None:
+        if found is None:
             raise NotVisible
-        notification = delivery.notification
-        if not may_manage_subject(actor, notification.about):
+        notification = found.notification
+        about = notification.about
+        if not may_manage_subject(actor, about):
             raise PermissionDenied(_("您不能登记该通知书的签收。"))
-        if not signed_by:
-            raise ValidationError({"signed_by": [_("请填写签收人姓名。")]})
-        try:
-            single_line(signed_by)
-        except ValidationError as invalid:
-            raise ValidationError({"signed_by": invalid.messages}) from invalid
-        max_length = Delivery._meta.get_field("receipt_signed_by").max_length
-        if len(signed_by) > max_length:
-            message = _("签收人姓名不能超过 %(n)d 个字。") % {"n": max_length}
-            raise ValidationError({"signed_by": [message]})
-        now = timezone.now()
-        if signed_at is not None and signed_at > now:
-            raise ValidationError({"signed_at": [_("签收时间不能晚于当前时间。")]})
-        issued = notification.created_at
-        if signed_at is not None and timezone.localdate(signed_at) < (
-            timezone.localdate(issued)
-        ):
-            raise ValidationError(
-                {
-                    "signed_at": [
-                        _("签收日期不能早于通知发出的日期（%(date)s）。")
-                        % {"date": timezone.localdate(issued).isoformat()}
-                    ]
-                }
+        sent_at = _receipt_time(signed_by, signed_at, notification.created_at)
+        subject = subject_of(about)
+        owned = subject is not None and subject.write is not None
+        # The owner's lock first, then the delivery's: the order every writer
+        # of the owner's records takes.
+        with subject.write(about) if owned else nullcontext() as owner:
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("notification")
+                .get(pk=found.pk)
             )
-        if delivery.status != DeliveryStatus.QUEUED:
-            raise ValidationError(_("该通知书已登记签收。"))
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = max(signed_at, issued) if signed_at else now
-        delivery.receipt_signed_by = signed_by
-        delivery.receipt_recorded_by = actor
-        delivery.save(
-            update_fields=[
-                "status",
-                "sent_at",
-                "receipt_signed_by",
-                "receipt_recorded_by",
-            ]
-        )
-        audit_record(
-            subject=delivery,
-            actor=actor,
-            verb="receipt_record",
-            from_state=DeliveryStatus.QUEUED,
-            to_state=DeliveryStatus.SENT,
-            data={"signed_by": signed_by, "signed_at": delivery.sent_at.isoformat()},
-        )
+            if delivery.status != DeliveryStatus.QUEUED:
+                raise ValidationError(_("该通知书已登记签收。"))
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = sent_at
+            delivery.receipt_signed_by = signed_by
+            delivery.receipt_recorded_by = actor
+            delivery.save(
+                update_fields=[
+                    "status",
+                    "sent_at",
+                    "receipt_signed_by",
+                    "receipt_recorded_by",
+                ]
+            )
+            # On an owner's chain the state columns are the owner's (a topic's
+            # transitions); the delivery's status goes in before/after.
+            audit_record(
+                subject=owner if owned else delivery,
+                record=delivery if owned else None,
+                actor=actor,
+                verb=verb,
+                from_state="" if owned else DeliveryStatus.QUEUED,
+                to_state="" if owned else DeliveryStatus.SENT,
+                data={
+                    "before": {"status": DeliveryStatus.QUEUED},
+                    "after": {
+                        "status": DeliveryStatus.SENT,
+                        "person": delivery.person_id,
+                        "signed_by": signed_by,
+                        "signed_at": sent_at.isoformat(),
+                    },
+                },
+            )
     return delivery
+
+
+def _receipt_time(signed_by: str, signed_at: datetime | None, issued: datetime):
+    """When the receipt counts as signed; ValidationError for bad input."""
+    if not signed_by:
+        raise ValidationError({"signed_by": [_("请填写签收人姓名。")]})
+    try:
+        single_line(signed_by)
+    except ValidationError as invalid:
+        raise ValidationError({"signed_by": invalid.messages}) from invalid
+    max_length = Delivery._meta.get_field("receipt_signed_by").max_length
+    if len(signed_by) > max_length:
+        message = _("签收人姓名不能超过 %(n)d 个字。") % {"n": max_length}
+        raise ValidationError({"signed_by": [message]})
+    now = timezone.now()
+    if signed_at is not None and signed_at > now:
+        raise ValidationError({"signed_at": [_("签收时间不能晚于当前时间。")]})
+    if signed_at is not None and timezone.localdate(signed_at) < (
+        timezone.localdate(issued)
+    ):
+        raise ValidationError(
+            {
+                "signed_at": [
+                    _("签收日期不能早于通知发出的日期（%(date)s）。")
+                    % {"date": timezone.localdate(issued).isoformat()}
+                ]
+            }
+        )
+    return max(signed_at, issued) if signed_at else now
 
 
 def preference_save(*, actor, email: bool, sms: bool, daily_digest: bool) -> Preference:

@@ -10,9 +10,21 @@ place) and which page shows it::
 
 The delivery page of a subject is then ``notifications:subject_deliveries``
 with that label and the record's id.
+
+A subject whose records keep one audit chain for a larger whole (a topic's
+covers every record of the topic) also gives ``write``: a context-manager
+factory that takes the subject record, locks the record whose chain is meant
+(or refuses, e.g. ``core.errors.Sealed`` for an archived topic) and yields it.
+A write this app makes about such a subject (a paper receipt) runs inside it
+and appends its audit event to that owner's chain, naming its own row::
+
+    register_subject("topic", Topic, ..., write=lambda t: topic_write(t.pk))
+
+Without ``write`` the row this app writes keeps its own chain.
 """
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -27,6 +39,7 @@ class Subject:
     page_url: Callable[[models.Model], str]
     select_related: tuple[str, ...] = field(default_factory=tuple)
     url_name: str = ""
+    write: Callable[[models.Model], AbstractContextManager[models.Model]] | None = None
 
     def deliveries_url(self, record: models.Model) -> str:
         """The delivery page of the record: its own URL name, or the generic one."""
@@ -52,17 +65,20 @@ def register_subject(
     page_url: Callable[[models.Model], str],
     select_related: tuple[str, ...] = (),
     url_name: str = "",
+    write: Callable[[models.Model], AbstractContextManager[models.Model]] | None = None,
 ) -> None:
     """Make ``model`` a notice subject under ``label`` (a URL segment).
 
     ``url_name`` names a delivery page of its own, taking the record's id,
     when links to it already exist (``notifications:topic_deliveries``).
+    ``write`` locks the owner of the audit chain that writes about a record
+    of the subject append to (see the module's docstring).
     """
     existing = _BY_LABEL.get(label)
     if existing is not None and existing.model is not model:
         raise ValueError(f"notice subject {label!r} is already registered")
     _BY_LABEL[label] = Subject(
-        label, model, place_of, page_url, select_related, url_name
+        label, model, place_of, page_url, select_related, url_name, write
     )
 
 

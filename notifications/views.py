@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import NotVisible
+from core.errors import Conflict, NotVisible
 
 from . import services
 from .forms import PreferenceForm, ReceiptForm
@@ -213,6 +213,9 @@ def record_receipt(request, delivery_id: int):
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except Conflict as refused:
+        # The notice's subject refuses the write (an archived topic is sealed).
+        messages.error(request, refused.message)
     else:
         messages.success(
             request,

@@ -6,8 +6,14 @@ delivery page is ``notifications:topic_deliveries``), and a receiver of
 notifies:
 
 - submitting: the topic's approvers (``approve_topics`` on its place);
+- approving: the people who run topics at the place (its clerks), that step 2
+  (协商准备) can begin;
 - returning for revision and rejecting: the drafter, with the reason (the
-  people who run topics at the place when the drafter has no active account).
+  people who run topics at the place when the drafter has no active account);
+- withdrawing: the drafter and the people who run topics at the place, with
+  the reason.
+
+Whoever acted is not told of their own action.
 
 Inbox always; email and SMS as each person chose (routine notices may wait
 for their daily digest). One notice per event: the key holds the time the
@@ -29,6 +35,7 @@ from notifications.reminders import holders, reminder_key
 from notifications.subjects import register_subject
 
 from .models import Topic
+from .records import topic_write
 from .services import topic_transitioned
 
 logger = logging.getLogger(__name__)
@@ -44,12 +51,24 @@ def _approvers(topic: Topic, actor_id: int | None) -> list:
     return holders(roles.APPROVE, {topic.place_id}).get(topic.place_id, [])
 
 
+def _runners(topic: Topic, actor_id: int | None) -> list:
+    runners = holders(roles.RUN, {topic.place_id}).get(topic.place_id, [])
+    return [user for user in runners if user.pk != actor_id]
+
+
 def _drafter(topic: Topic, actor_id: int | None) -> list:
     drafter = topic.created_by
     if drafter is not None and drafter.is_active:
         return [drafter]
-    runners = holders(roles.RUN, {topic.place_id}).get(topic.place_id, [])
-    return [user for user in runners if user.pk != actor_id]
+    return _runners(topic, actor_id)
+
+
+def _drafter_and_runners(topic: Topic, actor_id: int | None) -> list:
+    people = {user.pk: user for user in _runners(topic, actor_id)}
+    drafter = topic.created_by
+    if drafter is not None and drafter.is_active and drafter.pk != actor_id:
+        people.setdefault(drafter.pk, drafter)
+    return list(people.values())
 
 
 def _facts(topic: Topic, reason: str) -> dict[str, str]:
@@ -82,11 +101,33 @@ def _rejected(topic: Topic, reason: str) -> tuple[str, str]:
     )
 
 
+def _approved(topic: Topic, reason: str) -> tuple[str, str]:
+    facts = _facts(topic, reason)
+    return (
+        _("议题“%(title)s”已批准，可以开始协商准备") % facts,
+        _(
+            "%(place)s的议题“%(title)s”已获批准。请开始第二步协商准备："
+            "制定协商方案、确定参与对象、发送参会通知和资料。"
+        )
+        % facts,
+    )
+
+
+def _withdrawn(topic: Topic, reason: str) -> tuple[str, str]:
+    facts = _facts(topic, reason)
+    return (
+        _("议题“%(title)s”已撤回") % facts,
+        _("%(place)s的议题“%(title)s”已撤回，不再办理。理由：%(reason)s") % facts,
+    )
+
+
 # action -> (kind, who is told, wording)
 EVENTS: dict[str, tuple[str, Callable, Callable]] = {
     "submit": (Kind.TOPIC_SUBMITTED, _approvers, _submitted),
+    "approve": (Kind.TOPIC_APPROVED, _runners, _approved),
     "return_for_revision": (Kind.TOPIC_RETURNED, _drafter, _returned),
     "reject": (Kind.TOPIC_REJECTED, _drafter, _rejected),
+    "withdraw": (Kind.TOPIC_WITHDRAWN, _drafter_and_runners, _withdrawn),
 }
 
 
@@ -135,6 +176,9 @@ def connect() -> None:
         page_url=_detail_url,
         select_related=("place",),
         url_name="notifications:topic_deliveries",
+        # A paper receipt of a topic's notice is a record of the topic: on its
+        # one chain, under its lock, refused once it is archived.
+        write=lambda topic: topic_write(topic.pk),
     )
     topic_transitioned.connect(
         notify_transition, sender=Topic, dispatch_uid="topics.notices.transition"

@@ -5,6 +5,7 @@ from contextlib import suppress
 from email.utils import parseaddr
 from urllib.parse import urljoin
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
@@ -28,14 +29,39 @@ def message_id_header(value: object) -> str:
     return f"<{value}@{sender_domain()}>"
 
 
+def site_url() -> str:
+    """The site's own address for links sent out, or "" when none is known.
+
+    ``XST_SITE_URL`` first; without it, the current site of the Sites framework
+    when ``django.contrib.sites`` is installed (a bare domain is served over
+    HTTPS). Otherwise the ``check --deploy`` warning notifications.W001 says
+    the setting is missing.
+    """
+    if settings.XST_SITE_URL:
+        return settings.XST_SITE_URL
+    if apps.is_installed("django.contrib.sites"):
+        domain = _current_site_domain()
+        return domain if "://" in domain else f"https://{domain}"
+    return ""
+
+
+def _current_site_domain() -> str:
+    # Imported here: the Sites framework is optional (not installed by default).
+    from django.contrib.sites.models import Site
+
+    return Site.objects.get_current().domain
+
+
 def absolute_link(link: str) -> str:
-    """A page path as a full address, from ``XST_SITE_URL``.
+    """A page path as a full address, from ``site_url()``.
 
     A path alone means nothing in a mail client or a text message; ``make
     run`` (run_local) sets http://127.0.0.1:8000, a deployment its own address.
     """
-    site = settings.XST_SITE_URL
-    return urljoin(site, link) if site and link.startswith("/") else link
+    if not link.startswith("/"):
+        return link
+    site = site_url()
+    return urljoin(site, link) if site else link
 
 
 def _when(notification: Notification) -> str:

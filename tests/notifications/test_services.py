@@ -494,7 +494,7 @@ def test_receipt_record_permission(who, allowed, paper):
             services.receipt_record(actor=actor, delivery_id=paper.pk, signed_by="张三")
         paper.refresh_from_db()
         assert paper.status == S.QUEUED
-        assert not AuditEvent.objects.for_subject(paper).exists()
+        assert not AuditEvent.objects.filter(verb="receipt_record").exists()
         return
 
     recorded = services.receipt_record(
@@ -504,12 +504,16 @@ def test_receipt_record_permission(who, allowed, paper):
     assert recorded.receipt_signed_by == "张三"
     assert recorded.receipt_recorded_by == actor
     assert recorded.sent_at is not None
-    event = AuditEvent.objects.for_subject(recorded).get()
-    assert (event.verb, event.actor, event.to_state) == (
+    # A topic's notice is receipted on the topic's one chain, naming the delivery.
+    event = AuditEvent.objects.for_subject(paper.notification.about).get()
+    assert (event.verb, event.actor, event.to_state, event.record_id) == (
         "receipt_record",
         actor,
-        S.SENT,
+        "",
+        recorded.pk,
     )
+    assert event.data["after"]["status"] == S.SENT
+    assert not AuditEvent.objects.for_subject(recorded).exists()
 
 
 def test_receipt_without_topic_needs_staff():
@@ -528,6 +532,14 @@ def test_receipt_without_topic_needs_staff():
         actor=staff, delivery_id=paper.pk, signed_by="张三", signed_at=signed_at
     )
     assert recorded.sent_at == signed_at
+    # No subject, no owner's chain: the delivery keeps its own.
+    event = AuditEvent.objects.for_subject(recorded).get()
+    assert (event.verb, event.record_id, event.to_state) == (
+        "receipt_record",
+        None,
+        S.SENT,
+    )
+    assert event.data["after"]["signed_by"] == "张三"
 
 
 @pytest.mark.parametrize(

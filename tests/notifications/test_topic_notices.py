@@ -107,15 +107,71 @@ def test_resubmitting_notifies_again_with_a_new_key(village, people, act):
     assert told(second) == {people["secretary"].pk}
 
 
-def test_approving_sends_no_step_one_notice(village, people, act):
+def test_approving_tells_the_clerks_that_step_two_can_begin(village, people, act):
     topic = draft(village, people)
     act(people["drafter"], topic, "submit")
+    other_clerk = user_with_role(Role.VILLAGE_CLERK, village)
 
     act(people["secretary"], topic, "approve")
 
+    [notice] = notices(Kind.TOPIC_APPROVED, topic)
+    # Everyone who runs topics at the village, except the approver.
+    assert told(notice) == {people["drafter"].pk, other_clerk.pk}
+    assert topic.title in notice.subject
+    assert "已获批准" in notice.body
+    assert "第二步协商准备" in notice.body
+    assert notice.link == reverse("topics:detail", args=[topic.pk])
+    assert notice.about == topic
     assert notices(Kind.TOPIC_RETURNED, topic) == []
     assert notices(Kind.TOPIC_REJECTED, topic) == []
     assert len(notices(Kind.TOPIC_SUBMITTED, topic)) == 1
+
+
+def test_a_township_topic_approved_tells_the_township_runners(people, act):
+    township = people["township_secretary"].role_grants.get().place
+    clerk = user_with_role(Role.TOWNSHIP_CLERK, township)
+    deputy = user_with_role(Role.TOWNSHIP_DEPUTY, township)
+    topic = TopicFactory(place=township, state=State.DRAFT, created_by=clerk)
+    act(clerk, topic, "submit")
+
+    act(people["township_secretary"], topic, "approve")
+
+    [notice] = notices(Kind.TOPIC_APPROVED, topic)
+    assert told(notice) == {clerk.pk, deputy.pk}
+
+
+@pytest.mark.parametrize("who", ["secretary", "township_secretary"])
+def test_withdrawing_tells_the_drafter_and_the_runners_with_the_reason(
+    village, people, act, mailoutbox, who
+):
+    topic = TopicFactory(
+        place=village, state=State.PREPARING, created_by=people["drafter"]
+    )
+    other_clerk = user_with_role(Role.VILLAGE_CLERK, village)
+
+    act(people[who], topic, "withdraw", "村民已自行协商解决")
+
+    [notice] = notices(Kind.TOPIC_WITHDRAWN, topic)
+    expected = {people["drafter"].pk, other_clerk.pk}
+    if who == "township_secretary":
+        # The village's own secretary runs its topics too.
+        expected.add(people["secretary"].pk)
+    assert told(notice) == expected
+    assert "已撤回" in notice.subject
+    assert "理由：村民已自行协商解决" in notice.body
+    [email] = [m for m in mailoutbox if m.to == ["c@example.cn"]]
+    assert "村民已自行协商解决" in email.body
+
+
+def test_a_secretary_withdrawing_their_own_draft_is_not_told(village, people, act):
+    topic = TopicFactory(
+        place=village, state=State.SUBMITTED, created_by=people["secretary"]
+    )
+
+    act(people["secretary"], topic, "withdraw", "重复提交")
+
+    [notice] = notices(Kind.TOPIC_WITHDRAWN, topic)
+    assert told(notice) == {people["drafter"].pk}
 
 
 def test_without_an_active_drafter_the_people_running_the_place_are_told(
