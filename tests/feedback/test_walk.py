@@ -70,6 +70,12 @@ def ok(response, status=302):
     return response
 
 
+def act_post(who, topic, action):
+    """Post a transition as the topic page does: with the state the user sees."""
+    seen = {"state": Topic.objects.get(pk=topic.pk).state}
+    return who.post(reverse("topics:act", args=[topic.pk, action]), seen)
+
+
 def _draft_to_adopting_on_pages(village, clerk, secretary) -> Topic:
     """Step 1 on the pages, steps 2-3 through consult's services."""
     c, s = client(clerk), client(secretary)
@@ -92,13 +98,8 @@ def _draft_to_adopting_on_pages(village, clerk, secretary) -> Topic:
     )
     topic = Topic.objects.get(title="村规民约修订")
 
-    def act_post(who, action):
-        # As the topic page posts it: with the state the user sees.
-        seen = {"state": Topic.objects.get(pk=topic.pk).state}
-        return who.post(reverse("topics:act", args=[topic.pk, action]), seen)
-
     def act(who, action):
-        return ok(act_post(who, action))
+        return ok(act_post(who, topic, action))
 
     act(c, "submit")
     act(s, "approve")
@@ -114,9 +115,9 @@ def test_walk_through_the_pages(village, clerk, secretary, town_clerk, resident)
         topic = _draft_to_adopting_on_pages(village, clerk, secretary)
     # Logged in again at the present: sessions of the past have expired.
     c, s, t, r = client(clerk), client(secretary), client(town_clerk), client(resident)
-    act = lambda who, action: ok(  # noqa: E731
-        who.post(reverse("topics:act", args=[topic.pk, action]))
-    )
+
+    def act(who, action):
+        return ok(act_post(who, topic, action))
 
     adopt = reverse("feedback:adopt", args=[topic.pk])
     page = ok(c.get(adopt), 200)
@@ -197,7 +198,7 @@ def test_walk_through_the_pages(village, clerk, secretary, town_clerk, resident)
     )
     assert "之和不能多于到会人数" in bad.content.decode()
     ok(c.post(reverse("feedback:vote", args=[topic.pk]), {**vote, "in_favour": 5}))
-    refused = act_post(s, "start_feedback")
+    refused = act_post(s, topic, "start_feedback")
     assert refused.status_code == 400
     ok(c.post(reverse("feedback:vote", args=[topic.pk]), {**vote, "in_favour": 20}))
     act(s, "start_feedback")
