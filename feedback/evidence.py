@@ -23,6 +23,7 @@ from .models import (
     NoticeResponse,
     NoticeStatus,
     NoticeSubject,
+    ProgressReport,
     PublicNotice,
     Task,
     TaskStatus,
@@ -90,9 +91,16 @@ def tasked(topics: Sequence) -> set[int]:
 
 
 def progressed(topics: Sequence) -> set[int]:
-    """At least one task, and none still open: each done (a 100% report) or closed."""
+    """At least one task, none still open (each done with a 100% report, or closed
+    with a reason), and at least one progress report on the topic: implementation
+    was followed up, not only declared over (DOMAIN §4 step 5: 跟踪督办)."""
     ids = _ids(topics)
     tasks = Task.objects.filter(topic_id__in=ids)
+    reported = set(
+        ProgressReport.objects.filter(task__topic_id__in=ids)
+        .values_list("task__topic_id", flat=True)
+        .distinct()
+    )
     unfinished = _lacking(
         tasks.filter(
             Q(status=TaskStatus.OPEN)
@@ -100,7 +108,7 @@ def progressed(topics: Sequence) -> set[int]:
             | Q(status=TaskStatus.CLOSED, close_reason="")
         )
     )
-    return _lacking(tasks) - unfinished
+    return (_lacking(tasks) - unfinished) & reported
 
 
 def publicised(topics: Sequence) -> set[int]:

@@ -134,6 +134,9 @@ def test_a_closed_task_counts_as_finished_and_takes_no_more_reports(
     feedback_topic, clerk, person
 ):
     task = new_task(feedback_topic, clerk, person)
+    services.progress_report(
+        actor=clerk, task_id=task.pk, percent=30, reported_on=today(), note="已开工"
+    )
     with pytest.raises(ValidationError, match="终止理由"):
         services.task_close(actor=clerk, task_id=task.pk, reason="")
     services.task_close(actor=clerk, task_id=task.pk, reason="上级项目覆盖")
@@ -142,6 +145,15 @@ def test_a_closed_task_counts_as_finished_and_takes_no_more_reports(
         services.progress_report(
             actor=clerk, task_id=task.pk, percent=10, reported_on=today(), note="x"
         )
+
+
+def test_tasks_all_closed_without_any_progress_report_are_not_followed_up(
+    feedback_topic, clerk, person
+):
+    """Step 5 needs 跟踪督办: at least one progress report, not only closures."""
+    task = new_task(feedback_topic, clerk, person)
+    services.task_close(actor=clerk, task_id=task.pk, reason="上级项目覆盖")
+    assert "feedback.progress" in codes(feedback_topic)
 
 
 def test_the_responsible_person_reports_their_own_task(feedback_topic, clerk, resident):
