@@ -39,7 +39,7 @@ class Place(models.Model):
         # Object permissions granted on a place by role groups (see roles.py).
         # They are never granted model-wide.
         permissions = [
-            ("view_topics", _("查看本地全部议题(含草稿)")),
+            ("view_topics", _("查看本地全部议题（含草稿）")),
             ("draft_topics", _("起草、编辑和提交本地议题")),
             ("approve_topics", _("批准或驳回本地议题")),
             ("revise_topics", _("退回本地议题修改")),
