@@ -18,7 +18,13 @@ from django.forms import (
 from django.utils.translation import gettext_lazy as _
 
 from committees.models import Body, Place
-from core.validators import no_control_chars, single_line
+from core.validators import (
+    EARLIEST_DATE,
+    date_window_error,
+    latest_date,
+    no_control_chars,
+    single_line,
+)
 
 from . import permissions as perm
 from . import services
@@ -229,8 +235,8 @@ class TopicForm(Form):
         for name in ("planned_start", "planned_end"):
             self.fields[name].widget.attrs.update(
                 {
-                    "min": services.EARLIEST_PLANNED.isoformat(),
-                    "max": services.latest_planned().isoformat(),
+                    "min": EARLIEST_DATE.isoformat(),
+                    "max": latest_date().isoformat(),
                 }
             )
 
@@ -284,7 +290,7 @@ class TopicForm(Form):
             self.add_error("body", _("请选择所选地方的实施主体。"))
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         for name in ("planned_start", "planned_end"):
-            message = services.planned_date_error(cleaned.get(name))
+            message = date_window_error(cleaned.get(name))
             if message:
                 self.add_error(name, message)
                 start = end = None

@@ -14,9 +14,7 @@ from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
 from core.errors import Conflict, NotVisible
 from core.validators import (
-    EARLIEST_DATE,
     date_window_error,
-    latest_date,
     no_control_chars,
     single_line,
 )
@@ -66,13 +64,6 @@ class TransitionRefused(Conflict):
 STALE_MESSAGE = gettext_lazy("该议题刚被他人处理，请刷新后查看最新状态。")
 
 
-# Planned dates lie in the one window of core.validators (2000-01-01 to ten
-# years ahead); the names stay here for the topic form.
-EARLIEST_PLANNED = EARLIEST_DATE
-latest_planned = latest_date
-planned_date_error = date_window_error
-
-
 _TEXT_RULES = (
     ("title", single_line),
     ("proposer", single_line),
@@ -96,7 +87,7 @@ def _validate(topic: Topic) -> None:
         except ValidationError as invalid:
             errors.setdefault(name, []).extend(invalid.messages)
     for name in ("planned_start", "planned_end"):
-        message = planned_date_error(getattr(topic, name))
+        message = date_window_error(getattr(topic, name))
         if message:
             errors.setdefault(name, []).append(message)
     # A missing body is reported by full_clean() below.

@@ -127,12 +127,5 @@ def test_a_moment_is_judged_by_its_local_date():
         date_in_window(datetime(1999, 12, 31, 15, tzinfo=UTC))
 
 
-def test_topics_keep_their_names_for_the_one_window():
-    from topics import services
-
-    assert services.EARLIEST_PLANNED == EARLIEST_DATE
-    assert services.latest_planned() == latest_date()
-    assert services.planned_date_error(date(9999, 12, 31)) == date_window_error(
-        date(9999, 12, 31)
-    )
+def test_the_window_message_names_both_ends():
     assert str(DATE_WINDOW_ERROR) == "日期须在 %(earliest)s 至 %(latest)s 之间。"
