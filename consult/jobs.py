@@ -20,7 +20,7 @@ from topics.catalogue import Form
 from topics.states import State
 
 from .models import Opinion, OpinionSource, Participant, Session
-from .services import _link, _when
+from .services._base import _link, _when
 
 WRITTEN_REMINDERS = "consult.written_reminders"
 

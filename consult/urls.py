@@ -16,11 +16,15 @@ urlpatterns = [
         name="participant_remove",
     ),
     path("topics/<int:topic_id>/gap/", views.gap_explain, name="gap_explain"),
-    path("topics/<int:topic_id>/notices/", views.notice_send, name="notice_send"),
+    path(
+        "topics/<int:topic_id>/notices/",
+        views.meeting_notice_send,
+        name="meeting_notice_send",
+    ),
     path(
         "topics/<int:topic_id>/notices/receipt/",
-        views.notice_receipt,
-        name="notice_receipt",
+        views.meeting_notice_receipt,
+        name="meeting_notice_receipt",
     ),
     path(
         "topics/<int:topic_id>/materials/",

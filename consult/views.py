@@ -8,6 +8,7 @@ transaction.
 from datetime import date, datetime, time, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -122,7 +123,7 @@ def prepare(request, topic_id: int):
             "material_form": MaterialForm(),
             "opinion_form": OpinionForm(),
             "in_step": topic.step == Step.PREPARE,
-            "min_days": services.settings.XST_NOTICE_MIN_DAYS,
+            "min_days": settings.XST_NOTICE_MIN_DAYS,
             "categories_choices": selectors.MemberCategory.choices,
             "now": timezone.now(),
         }
@@ -241,11 +242,11 @@ def gap_explain(request, topic):
 
 
 @topic_action
-def notice_send(request, topic):
+def meeting_notice_send(request, topic):
     return _acted(
         request,
         _back(topic),
-        lambda: services.notice_send(actor=request.user, topic_id=topic.pk),
+        lambda: services.meeting_notice_send(actor=request.user, topic_id=topic.pk),
         _("参会通知已发送。"),
     )
 
@@ -262,11 +263,11 @@ def _signed_at(value: str):
 
 
 @topic_action
-def notice_receipt(request, topic):
+def meeting_notice_receipt(request, topic):
     return _acted(
         request,
         _back(topic),
-        lambda: services.notice_receipt(
+        lambda: services.meeting_notice_receipt(
             actor=request.user,
             topic_id=topic.pk,
             delivery_id=_post_int(request, "delivery") or 0,

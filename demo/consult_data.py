@@ -88,7 +88,7 @@ def _receipts(clerk, topic: Topic) -> None:
     for paper in notice.notification.deliveries.filter(
         channel=Channel.PAPER, status=DeliveryStatus.QUEUED
     ).select_related("person"):
-        services.notice_receipt(
+        services.meeting_notice_receipt(
             actor=clerk,
             topic_id=topic.pk,
             delivery_id=paper.pk,
@@ -137,7 +137,7 @@ def _prepare_plan_topic(clerk) -> None:
         upload=_upload("规划初稿说明.pdf"),
         title="国土空间总体规划初稿（镇区部分）说明",
     )
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     _receipts(clerk, topic)
 
 
@@ -187,7 +187,7 @@ def _prepare_ready_topic(clerk) -> None:
         title="闲置农房流转及民宿运营方案（征求意见稿）",
         is_public=True,
     )
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     _receipts(clerk, topic)
 
 

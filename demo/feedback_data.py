@@ -86,7 +86,7 @@ def _deliver(topic: Topic, clerk, queued) -> None:
     """The notices of the meeting: paper ones signed for, the others sent."""
     for delivery in queued.order_by("pk").select_related("person"):
         if delivery.channel == Channel.PAPER:
-            consult.notice_receipt(
+            consult.meeting_notice_receipt(
                 actor=clerk,
                 topic_id=topic.pk,
                 delivery_id=delivery.pk,
@@ -155,7 +155,7 @@ def _consultation(topic: Topic, clerk, decider, adopted: datetime) -> list[Opini
             title=f"{topic.title}（征求意见稿）",
             is_public=True,
         )
-        notice = consult.notice_send(actor=clerk, topic_id=topic.pk)
+        notice = consult.meeting_notice_send(actor=clerk, topic_id=topic.pk)
         _deliver(
             topic,
             clerk,
@@ -286,7 +286,7 @@ def _implement(topic: Topic, clerk, supervisor, *, finish: bool) -> None:
 
 
 def _notice(topic: Topic, clerk, *, start: datetime):
-    return services.notice_create(
+    return services.public_notice_create(
         actor=clerk,
         topic_id=topic.pk,
         subject=NoticeSubject.DECISION,
@@ -358,7 +358,7 @@ def build(topic: Topic, target: str, *, days_in_state: int) -> None:
         return
     with _clock(start + timedelta(days=2)):
         _notice(topic, clerk, start=start + timedelta(days=2))
-    services.notices_sweep(start + timedelta(days=9, minutes=5))
+    services.public_notices_sweep(start + timedelta(days=9, minutes=5))
     with _clock(start + timedelta(days=10)):
         _inform(topic, clerk)
         topic_transition(actor=clerk, topic_id=topic.pk, action="archive")

@@ -42,7 +42,7 @@ TASK_OVERDUE = "feedback.task_overdue"
 def register() -> None:
     register_job(
         NOTICE_SWEEP,
-        services.notices_sweep,
+        services.public_notices_sweep,
         description=gettext_lazy("公示按时发布与结束"),
         every=timedelta(minutes=5),
     )

@@ -26,13 +26,21 @@ urlpatterns = [
     path("tasks/<int:task_id>/progress/", views.progress, name="progress"),
     path("tasks/<int:task_id>/close/", views.task_close, name="task_close"),
     path("tasks/<int:task_id>/supervise/", views.supervise, name="supervise"),
-    path("topics/<int:topic_id>/notices/", views.notice_create, name="notice_create"),
+    path(
+        "topics/<int:topic_id>/notices/",
+        views.public_notice_create,
+        name="public_notice_create",
+    ),
     path(
         "notices/<int:notice_id>/withdraw/",
-        views.notice_withdraw,
-        name="notice_withdraw",
+        views.public_notice_withdraw,
+        name="public_notice_withdraw",
     ),
-    path("notices/<int:notice_id>/photo/", views.notice_photo, name="notice_photo"),
+    path(
+        "notices/<int:notice_id>/photo/",
+        views.public_notice_photo_add,
+        name="public_notice_photo_add",
+    ),
     path(
         "responses/<int:response_id>/answer/",
         views.response_answer,

@@ -322,14 +322,14 @@ def supervise(request, task_id: int):
 
 @login_required
 @require_POST
-def notice_create(request, topic_id: int):
+def public_notice_create(request, topic_id: int):
     topic = _topic(request.user, topic_id)
     return _act(
         request,
         topic_id,
         page=_implement_page,
         form=forms.NoticeForm(request.POST, request.FILES, topic=topic),
-        run=lambda d: services.notice_create(
+        run=lambda d: services.public_notice_create(
             actor=request.user,
             topic_id=topic_id,
             subject=d["subject"],
@@ -361,13 +361,13 @@ def _notice_topic_id(notice_id: int) -> int:
 
 @login_required
 @require_POST
-def notice_withdraw(request, notice_id: int):
+def public_notice_withdraw(request, notice_id: int):
     return _act(
         request,
         _notice_topic_id(notice_id),
         page=_implement_page,
         form=forms.ReasonForm(request.POST),
-        run=lambda d: services.notice_withdraw(
+        run=lambda d: services.public_notice_withdraw(
             actor=request.user, notice_id=notice_id, reason=d["reason"]
         ),
         done=_("公示已撤回。"),
@@ -377,13 +377,13 @@ def notice_withdraw(request, notice_id: int):
 
 @login_required
 @require_POST
-def notice_photo(request, notice_id: int):
+def public_notice_photo_add(request, notice_id: int):
     return _act(
         request,
         _notice_topic_id(notice_id),
         page=_implement_page,
         form=forms.PhotoForm(request.POST, request.FILES),
-        run=lambda d: services.notice_photo_add(
+        run=lambda d: services.public_notice_photo_add(
             actor=request.user, notice_id=notice_id, upload=d["file"]
         ),
         done=_("张贴照片已上传。"),

@@ -14,7 +14,7 @@ class TopicsConfig(AppConfig):
         import topics.audit_jobs  # noqa: F401  (registers the audit checks)
         from core.audit import register_verbs
 
-        from . import deadlines, evidence, notices
+        from . import deadlines, evidence, transition_messages
         from .services import ACTIONS
 
         evidence.provide_step_one()
@@ -27,4 +27,4 @@ class TopicsConfig(AppConfig):
             }
         )
         deadlines.register()
-        notices.connect()
+        transition_messages.connect()

@@ -25,11 +25,11 @@ from .implementation import (
     task_create,
 )
 from .notes import topic_note_append
-from .notices import (
-    notice_create,
-    notice_photo_add,
-    notice_withdraw,
-    notices_sweep,
+from .public_notices import (
+    public_notice_create,
+    public_notice_photo_add,
+    public_notice_withdraw,
+    public_notices_sweep,
     response_answer,
     response_submit,
 )
@@ -40,10 +40,10 @@ __all__ = [
     "decision_record",
     "disposition_set",
     "explanation_add",
-    "notice_create",
-    "notice_photo_add",
-    "notice_withdraw",
-    "notices_sweep",
+    "public_notice_create",
+    "public_notice_photo_add",
+    "public_notice_withdraw",
+    "public_notices_sweep",
     "progress_report",
     "response_answer",
     "response_submit",

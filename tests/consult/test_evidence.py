@@ -77,13 +77,13 @@ def test_a_full_list_needs_no_reason(topic):
 def test_notices_in_time_for_everyone(clerk, topic, member):
     plan(clerk, topic, days=10)
     assert evidence.has_notices([topic]) == set()
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     assert evidence.has_notices([topic]) == {topic.pk}
 
 
 def test_notices_sent_too_late_do_not_count(clerk, topic, member, settings):
     plan(clerk, topic, days=2)
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     assert evidence.has_notices([topic]) == set()
     settings.XST_NOTICE_MIN_DAYS = 1
     assert evidence.has_notices([topic]) == {topic.pk}
@@ -91,7 +91,7 @@ def test_notices_sent_too_late_do_not_count(clerk, topic, member, settings):
 
 def test_an_unnotified_new_participant_breaks_the_notices(clerk, topic, member):
     plan(clerk, topic, days=10)
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     ParticipantFactory(topic=topic, person=PersonFactory(user=None))
     assert evidence.has_notices([topic]) == set()
 
@@ -99,12 +99,12 @@ def test_an_unnotified_new_participant_breaks_the_notices(clerk, topic, member):
 def test_paper_notice_counts_from_its_receipt(clerk, topic):
     offline = ParticipantFactory(topic=topic)
     plan(clerk, topic, days=10)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     assert evidence.has_notices([topic]) == set()
     paper = Delivery.objects.get(
         notification=notice.notification, person=offline.person, channel=Channel.PAPER
     )
-    services.notice_receipt(
+    services.meeting_notice_receipt(
         actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
     )
     assert evidence.has_notices([topic]) == {topic.pk}
@@ -113,12 +113,12 @@ def test_paper_notice_counts_from_its_receipt(clerk, topic):
 def test_a_late_paper_receipt_does_not_count(clerk, topic):
     offline = ParticipantFactory(topic=topic)
     plan(clerk, topic, days=4)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     paper = Delivery.objects.get(
         notification=notice.notification, person=offline.person, channel=Channel.PAPER
     )
     with time_machine.travel(in_days(2), tick=False):
-        services.notice_receipt(
+        services.meeting_notice_receipt(
             actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
         )
     assert evidence.has_notices([topic]) == set()
@@ -126,7 +126,7 @@ def test_a_late_paper_receipt_does_not_count(clerk, topic):
 
 def test_moving_the_session_earlier_rechecks_the_lead_time(clerk, topic, member):
     session = plan(clerk, topic, days=10)
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     assert evidence.has_notices([topic]) == {topic.pk}
     services.session_reschedule(
         actor=clerk,

@@ -38,7 +38,7 @@ def fill(clerk, topic, *, people: int, sessions: int, opinions: int) -> list:
         for i, p in enumerate(persons)
     )
     made = [plan(clerk, topic, days=10 + i) for i in range(sessions)]
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     services.material_upload(actor=clerk, topic_id=topic.pk, upload=pdf())
     services.material_upload(actor=clerk, topic_id=topic.pk, upload=pdf("b.pdf"))
     participants = list(Participant.objects.filter(topic=topic))
@@ -176,7 +176,7 @@ def test_participant_page_does_not_grow(client, clerk, village, member):
             )
             plan(clerk, topic)
             plan(clerk, topic, form="v_written", location="")
-            services.notice_send(actor=clerk, topic_id=topic.pk)
+            services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
             services.material_upload(actor=clerk, topic_id=topic.pk, upload=pdf())
 
     invite(2)

@@ -233,7 +233,7 @@ def test_removing_a_participant_of_another_topic_is_not_visible(clerk, topic):
 def test_notice_reaches_every_participant_with_the_event(clerk, topic, member):
     offline = ParticipantFactory(topic=topic, person=PersonFactory(name="无联系"))
     session = plan(clerk, topic)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     notification = notice.notification
     assert notification.kind == Kind.MEETING_NOTICE
     assert notification.event_start == session.starts_at
@@ -250,17 +250,17 @@ def test_notice_reaches_every_participant_with_the_event(clerk, topic, member):
 
 def test_notice_needs_sessions_and_participants(clerk, topic):
     with pytest.raises(ValidationError):
-        services.notice_send(actor=clerk, topic_id=topic.pk)
+        services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     plan(clerk, topic)
     with pytest.raises(ValidationError):
-        services.notice_send(actor=clerk, topic_id=topic.pk)
+        services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
 
 
 def test_sending_again_reaches_only_new_participants(clerk, topic, member):
     plan(clerk, topic)
-    first = services.notice_send(actor=clerk, topic_id=topic.pk)
+    first = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     ParticipantFactory(topic=topic, person=PersonFactory(email="x@example.com"))
-    again = services.notice_send(actor=clerk, topic_id=topic.pk)
+    again = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     assert again.pk == first.pk
     assert (
         Delivery.objects.filter(
@@ -273,7 +273,7 @@ def test_sending_again_reaches_only_new_participants(clerk, topic, member):
 
 def test_moving_a_session_renotifies(clerk, topic, member):
     session = plan(clerk, topic)
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     services.session_reschedule(
         actor=clerk,
         session_id=session.pk,
@@ -300,7 +300,7 @@ def test_moving_a_session_renotifies(clerk, topic, member):
 
 def test_editing_only_the_agenda_does_not_renotify(clerk, topic, member):
     session = plan(clerk, topic)
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     services.session_reschedule(
         actor=clerk,
         session_id=session.pk,
@@ -317,15 +317,15 @@ def test_editing_only_the_agenda_does_not_renotify(clerk, topic, member):
 def test_paper_receipt_is_recorded_on_the_topic_chain(clerk, topic):
     offline = ParticipantFactory(topic=topic)
     plan(clerk, topic)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     paper = Delivery.objects.get(
         notification=notice.notification, person=offline.person, channel=Channel.PAPER
     )
     with pytest.raises(ValidationError):
-        services.notice_receipt(
+        services.meeting_notice_receipt(
             actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by=""
         )
-    services.notice_receipt(
+    services.meeting_notice_receipt(
         actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
     )
     paper.refresh_from_db()
@@ -337,12 +337,12 @@ def test_receipt_of_another_topic_is_not_visible(clerk, topic, village):
     other = TopicFactory(place=village, state=State.PREPARING)
     offline = ParticipantFactory(topic=other)
     plan(clerk, other)
-    notice = services.notice_send(actor=clerk, topic_id=other.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=other.pk)
     paper = Delivery.objects.get(
         notification=notice.notification, person=offline.person, channel=Channel.PAPER
     )
     with pytest.raises(NotVisible):
-        services.notice_receipt(
+        services.meeting_notice_receipt(
             actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
         )
 

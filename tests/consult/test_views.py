@@ -73,7 +73,8 @@ def test_clerk_prepares_through_the_page(client, clerk, topic, council):
     assert "缺少的界别" in page.text
     assert "村民代表 2" in page.text
     response = client.post(
-        reverse("consult:notice_send", kwargs={"topic_id": topic.pk}), follow=True
+        reverse("consult:meeting_notice_send", kwargs={"topic_id": topic.pk}),
+        follow=True,
     )
     assert "参会通知已发送" in response.text
     assert "纸质通知书" in response.text  # the people nothing else reaches
@@ -165,7 +166,7 @@ def test_participant_sees_own_topics_and_what_waits(client, clerk, topic, member
     written = plan(
         clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
     )
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     services.material_upload(
         actor=clerk, topic_id=topic.pk, upload=pdf(), title="实施方案"
     )
@@ -194,7 +195,7 @@ def test_the_inbox_link_of_a_notice_opens_for_the_participant(
     client, clerk, topic, member
 ):
     plan(clerk, topic)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     client.force_login(member)
     assert client.get(notice.notification.link).status_code == 200
 
@@ -313,13 +314,13 @@ def test_participant_answers_pre_opinion_on_the_prepare_page(client, member, top
 def test_paper_receipt_through_the_page(client, clerk, topic):
     offline = ParticipantFactory(topic=topic)
     plan(clerk, topic, days=10)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     paper = notice.notification.deliveries.get(person=offline.person, channel="paper")
     client.force_login(clerk)
     # A receipt cannot predate its notice, which was issued today.
     today = timezone.localdate().isoformat()
     response = client.post(
-        reverse("consult:notice_receipt", kwargs={"topic_id": topic.pk}),
+        reverse("consult:meeting_notice_receipt", kwargs={"topic_id": topic.pk}),
         {"delivery": paper.pk, "signed_by": "本人", "signed_on": today},
         follow=True,
     )
@@ -328,10 +329,10 @@ def test_paper_receipt_through_the_page(client, clerk, topic):
     assert timezone.localdate(paper.sent_at).isoformat() == today
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     second = ParticipantFactory(topic=topic)
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     paper2 = notice.notification.deliveries.get(person=second.person, channel="paper")
     response = client.post(
-        reverse("consult:notice_receipt", kwargs={"topic_id": topic.pk}),
+        reverse("consult:meeting_notice_receipt", kwargs={"topic_id": topic.pk}),
         {"delivery": paper2.pk, "signed_by": "本人", "signed_on": tomorrow},
         follow=True,
     )
@@ -523,7 +524,7 @@ def test_prepare_page_shows_each_participants_notice_channel_time_and_read(
 ):
     offline = ParticipantFactory(topic=topic, person__name="纸质张")
     plan(clerk, topic, days=10)
-    notice = services.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     sent = timezone.now() - timedelta(hours=2)
     notice.notification.deliveries.filter(person__user=member).update(
         status="read", sent_at=sent, read_at=timezone.now()

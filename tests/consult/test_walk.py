@@ -86,7 +86,7 @@ def test_walk_from_draft_to_adopting(clerk, secretary, village, council):
     services.material_upload(
         actor=clerk, topic_id=topic.pk, upload=pdf(), title="道路硬化方案"
     )
-    services.notice_send(actor=clerk, topic_id=topic.pk)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     # Members without an account got a paper notice; record their receipts.
     from notifications.models import Channel, DeliveryStatus
 
@@ -95,7 +95,7 @@ def test_walk_from_draft_to_adopting(clerk, secretary, village, council):
     for paper in notice.notification.deliveries.filter(
         channel=Channel.PAPER, status=DeliveryStatus.QUEUED
     ):
-        services.notice_receipt(
+        services.meeting_notice_receipt(
             actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
         )
     topic = act(clerk, topic, "start_consultation")

@@ -71,7 +71,7 @@ def to_feedback(topic, clerk, secretary) -> None:
 def run_notice(topic, clerk, *, subject="decision"):
     """A 公示 that starts now; call ``end_notices`` to move past its end."""
     now = timezone.now()
-    return services.notice_create(
+    return services.public_notice_create(
         actor=clerk,
         topic_id=topic.pk,
         subject=subject,
@@ -84,7 +84,7 @@ def run_notice(topic, clerk, *, subject="decision"):
 
 
 def end_notices(days: int = 6) -> int:
-    return services.notices_sweep(timezone.now() + timedelta(days=days))
+    return services.public_notices_sweep(timezone.now() + timedelta(days=days))
 
 
 def consult_steps(topic, clerk, *, people: int = 3, opinions: int = 4) -> None:
@@ -122,11 +122,11 @@ def consult_steps(topic, clerk, *, people: int = 3, opinions: int = 4) -> None:
     consult.material_upload(
         actor=clerk, topic_id=topic.pk, upload=pdf("协商方案.pdf"), title="协商方案"
     )
-    notice = consult.notice_send(actor=clerk, topic_id=topic.pk)
+    notice = consult.meeting_notice_send(actor=clerk, topic_id=topic.pk)
     for paper in notice.notification.deliveries.filter(
         channel=Channel.PAPER, status=DeliveryStatus.QUEUED
     ):
-        consult.notice_receipt(
+        consult.meeting_notice_receipt(
             actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
         )
     topic_transition(actor=clerk, topic_id=topic.pk, action="start_consultation")

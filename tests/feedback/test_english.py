@@ -82,7 +82,7 @@ def test_step_pages_in_english(ascii_topic, clerk, secretary, resident):
     )
     to_feedback(ascii_topic, clerk, secretary)
     now = timezone.now()
-    notice = services.notice_create(
+    notice = services.public_notice_create(
         actor=clerk,
         topic_id=ascii_topic.pk,
         subject="decision",
@@ -92,7 +92,9 @@ def test_step_pages_in_english(ascii_topic, clerk, secretary, resident):
         starts_at=now,
         ends_at=now + timedelta(days=6),
     )
-    services.notice_photo_add(actor=clerk, notice_id=notice.pk, upload=png("b.png"))
+    services.public_notice_photo_add(
+        actor=clerk, notice_id=notice.pk, upload=png("b.png")
+    )
     services.response_submit(
         actor=resident, public_id=notice.public_id, kind="objection", content="No"
     )

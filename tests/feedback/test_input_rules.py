@@ -268,7 +268,7 @@ def _notice(c, s, **extra):
         "posted_at": "村务公开栏",
         **extra,
     }
-    return services.notice_create(actor=c, topic_id=s["topic"].pk, **values)
+    return services.public_notice_create(actor=c, topic_id=s["topic"].pk, **values)
 
 
 FEEDBACK_CASES = {
@@ -332,7 +332,7 @@ FEEDBACK_CASES = {
         WINDOW,
     ),
     "withdrawal reason on two lines": (
-        lambda c, s: services.notice_withdraw(
+        lambda c, s: services.public_notice_withdraw(
             actor=c, notice_id=s["notice"].pk, reason="有\r\n误"
         ),
         "reason",
@@ -520,7 +520,7 @@ def test_a_notice_title_with_a_line_break_is_a_400(clerk, step_five):
     now = timezone.localtime()
 
     response = client.post(
-        reverse("feedback:notice_create", args=[step_five["topic"].pk]),
+        reverse("feedback:public_notice_create", args=[step_five["topic"].pk]),
         {
             "subject": "decision",
             "title": "公示\r\nBcc: x@y",

@@ -42,7 +42,7 @@ def task(user, topic):
 
 def notice(user, topic):
     now = timezone.now()
-    return services.notice_create(
+    return services.public_notice_create(
         actor=user,
         topic_id=topic.pk,
         subject="progress",

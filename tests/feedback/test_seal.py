@@ -114,7 +114,7 @@ def calls(topic, clerk, town_clerk, resident):
         "supervision_note_add": lambda: services.supervision_note_add(
             actor=town_clerk, task_id=task.pk, note="x"
         ),
-        "notice_create": lambda: services.notice_create(
+        "notice_create": lambda: services.public_notice_create(
             actor=clerk,
             topic_id=t,
             subject="progress",
@@ -124,10 +124,10 @@ def calls(topic, clerk, town_clerk, resident):
             starts_at=now,
             ends_at=now + timedelta(days=9),
         ),
-        "notice_withdraw": lambda: services.notice_withdraw(
+        "notice_withdraw": lambda: services.public_notice_withdraw(
             actor=clerk, notice_id=notice.pk, reason="x"
         ),
-        "notice_photo_add": lambda: services.notice_photo_add(
+        "notice_photo_add": lambda: services.public_notice_photo_add(
             actor=clerk, notice_id=notice.pk, upload=png()
         ),
         "response_submit": lambda: services.response_submit(
@@ -186,7 +186,7 @@ def test_every_service_refuses_an_archived_topic(archived, clerk, town_clerk, re
 
 
 def test_scheduled_jobs_leave_an_archived_topic_alone(archived):
-    assert services.notices_sweep(timezone.now() + timedelta(days=30)) == 0
+    assert services.public_notices_sweep(timezone.now() + timedelta(days=30)) == 0
     models.Task.objects.update(status=models.TaskStatus.OPEN)
     assert send_task_overdue(timezone.now() + timedelta(days=60)) == 0
 
@@ -252,8 +252,11 @@ def post_urls(topic):
             reverse("feedback:progress", args=[task.pk]),
             {"percent": 1, "reported_on": day, "note": "x"},
         ),
-        (reverse("feedback:notice_withdraw", args=[notice.pk]), {"reason": "x"}),
-        (reverse("feedback:notice_photo", args=[notice.pk]), {"file": png()}),
+        (reverse("feedback:public_notice_withdraw", args=[notice.pk]), {"reason": "x"}),
+        (
+            reverse("feedback:public_notice_photo_add", args=[notice.pk]),
+            {"file": png()},
+        ),
         (
             reverse("feedback:response_answer", args=[response.pk]),
             {"answer": "x"},

@@ -225,14 +225,14 @@ def test_a_notice_ending_before_it_starts_or_too_short_is_refused(
         ends_at=now + timedelta(days=shift["ends_at_days"]),
     )
     with pytest.raises(ValidationError, match=message):
-        services.notice_create(actor=clerk, **args)
+        services.public_notice_create(actor=clerk, **args)
     assert not PublicNotice.objects.exists()
 
 
 def test_the_minimum_period_is_a_setting(feedback_topic, clerk, settings):
     settings.XST_PUBLIC_NOTICE_MIN_DAYS = 2
     now = timezone.now()
-    services.notice_create(
+    services.public_notice_create(
         actor=clerk,
         **notice_args(
             feedback_topic, starts_at=now, ends_at=now + timedelta(days=2, minutes=1)
@@ -244,7 +244,7 @@ def test_a_notice_for_another_village_is_refused(feedback_topic, clerk):
     from tests.factories import VillageFactory
 
     with pytest.raises(ValidationError, match="公示范围"):
-        services.notice_create(
+        services.public_notice_create(
             actor=clerk,
             **notice_args(feedback_topic, place_ids=[VillageFactory().pk]),
         )
@@ -252,7 +252,7 @@ def test_a_notice_for_another_village_is_refused(feedback_topic, clerk):
 
 def test_a_notice_starting_in_the_past_is_published_at_once(feedback_topic, clerk):
     now = timezone.now()
-    notice = services.notice_create(
+    notice = services.public_notice_create(
         actor=clerk,
         **notice_args(
             feedback_topic,
@@ -266,15 +266,15 @@ def test_a_notice_starting_in_the_past_is_published_at_once(feedback_topic, cler
 
 
 def test_the_sweep_publishes_on_time_and_ends_on_time(feedback_topic, clerk):
-    notice = services.notice_create(actor=clerk, **notice_args(feedback_topic))
+    notice = services.public_notice_create(actor=clerk, **notice_args(feedback_topic))
     assert notice.status == NoticeStatus.SCHEDULED
-    assert services.notices_sweep(timezone.now()) == 0
-    assert services.notices_sweep(timezone.now() + timedelta(hours=2)) == 1
+    assert services.public_notices_sweep(timezone.now()) == 0
+    assert services.public_notices_sweep(timezone.now() + timedelta(hours=2)) == 1
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.PUBLISHED
     assert "feedback.public_notice" in codes(feedback_topic)
-    assert services.notices_sweep(timezone.now() + timedelta(days=7)) == 1
-    assert services.notices_sweep(timezone.now() + timedelta(days=7)) == 0
+    assert services.public_notices_sweep(timezone.now() + timedelta(days=7)) == 1
+    assert services.public_notices_sweep(timezone.now() + timedelta(days=7)) == 0
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.ENDED
     assert "feedback.public_notice" not in codes(feedback_topic)
@@ -289,21 +289,23 @@ def test_a_progress_notice_does_not_count_as_the_decision_notice(feedback_topic,
 def test_a_withdrawn_notice_does_not_count(feedback_topic, clerk):
     notice = run_notice(feedback_topic, clerk)
     with pytest.raises(ValidationError, match="撤回理由"):
-        services.notice_withdraw(actor=clerk, notice_id=notice.pk, reason="")
-    services.notice_withdraw(actor=clerk, notice_id=notice.pk, reason="内容有误")
+        services.public_notice_withdraw(actor=clerk, notice_id=notice.pk, reason="")
+    services.public_notice_withdraw(actor=clerk, notice_id=notice.pk, reason="内容有误")
     end_notices()
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.WITHDRAWN
     assert "feedback.public_notice" in codes(feedback_topic)
     with pytest.raises(Conflict):
-        services.notice_withdraw(actor=clerk, notice_id=notice.pk, reason="再撤")
+        services.public_notice_withdraw(actor=clerk, notice_id=notice.pk, reason="再撤")
 
 
 def test_posted_photo_must_be_an_image(feedback_topic, clerk):
     notice = run_notice(feedback_topic, clerk)
     with pytest.raises(ValidationError, match="JPG 或 PNG"):
-        services.notice_photo_add(actor=clerk, notice_id=notice.pk, upload=pdf())
-    photo = services.notice_photo_add(actor=clerk, notice_id=notice.pk, upload=png())
+        services.public_notice_photo_add(actor=clerk, notice_id=notice.pk, upload=pdf())
+    photo = services.public_notice_photo_add(
+        actor=clerk, notice_id=notice.pk, upload=png()
+    )
     assert photo.purpose == "posted_photo"
 
 
@@ -328,7 +330,9 @@ def test_a_residents_objection_must_be_answered_before_closing(
 
 
 def test_responses_only_during_the_period(feedback_topic, clerk, resident):
-    scheduled = services.notice_create(actor=clerk, **notice_args(feedback_topic))
+    scheduled = services.public_notice_create(
+        actor=clerk, **notice_args(feedback_topic)
+    )
     with pytest.raises(NotVisible):
         services.response_submit(
             actor=resident, public_id=scheduled.public_id, kind="opinion", content="x"
@@ -389,11 +393,11 @@ def test_a_scheduled_notice_of_a_withdrawn_topic_is_never_published(
 ):
     from topics.services import topic_transition
 
-    notice = services.notice_create(actor=clerk, **notice_args(feedback_topic))
+    notice = services.public_notice_create(actor=clerk, **notice_args(feedback_topic))
     topic_transition(
         actor=secretary, topic_id=feedback_topic.pk, action="withdraw", reason="停止"
     )
-    assert services.notices_sweep(timezone.now() + timedelta(hours=2)) == 1
+    assert services.public_notices_sweep(timezone.now() + timedelta(hours=2)) == 1
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.WITHDRAWN
     assert "结果反馈" in notice.withdraw_reason

@@ -85,7 +85,7 @@ def test_bad_form_input_is_a_400_with_the_field_named(adopting, request):
 def running(adopting, clerk, secretary):
     to_feedback(adopting, clerk, secretary)
     notice = run_notice(adopting, clerk)
-    services.notice_photo_add(actor=clerk, notice_id=notice.pk, upload=png())
+    services.public_notice_photo_add(actor=clerk, notice_id=notice.pk, upload=png())
     return notice
 
 
@@ -121,7 +121,7 @@ def test_print_page_is_a4_chinese_with_a_qr_code(running, settings):
 def test_scheduled_and_withdrawn_notices_are_not_public(adopting, clerk, secretary):
     to_feedback(adopting, clerk, secretary)
     now = timezone.now()
-    scheduled = services.notice_create(
+    scheduled = services.public_notice_create(
         actor=clerk,
         topic_id=adopting.pk,
         subject="decision",
@@ -132,7 +132,7 @@ def test_scheduled_and_withdrawn_notices_are_not_public(adopting, clerk, secreta
         ends_at=now + timedelta(days=7),
     )
     withdrawn = run_notice(adopting, clerk)
-    services.notice_withdraw(actor=clerk, notice_id=withdrawn.pk, reason="有误")
+    services.public_notice_withdraw(actor=clerk, notice_id=withdrawn.pk, reason="有误")
     client = Client()
     for notice in (scheduled, withdrawn):
         assert (
@@ -248,9 +248,9 @@ def every_staff_url(topic) -> list[tuple[str, str]]:
         ("post", reverse("feedback:progress", args=[task.pk])),
         ("post", reverse("feedback:task_close", args=[task.pk])),
         ("post", reverse("feedback:supervise", args=[task.pk])),
-        ("post", reverse("feedback:notice_create", args=t)),
-        ("post", reverse("feedback:notice_withdraw", args=[notice.pk])),
-        ("post", reverse("feedback:notice_photo", args=[notice.pk])),
+        ("post", reverse("feedback:public_notice_create", args=t)),
+        ("post", reverse("feedback:public_notice_withdraw", args=[notice.pk])),
+        ("post", reverse("feedback:public_notice_photo_add", args=[notice.pk])),
         ("post", reverse("feedback:response_answer", args=[response.pk])),
         ("post", reverse("feedback:bulletin", args=t)),
         ("post", reverse("feedback:note", args=t)),

@@ -252,21 +252,28 @@ def test_walk_through_the_pages(village, clerk, secretary, town_clerk, resident)
         "ends_at": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
     short = ok(
-        c.post(reverse("feedback:notice_create", args=[topic.pk]), notice_data), 400
+        c.post(reverse("feedback:public_notice_create", args=[topic.pk]), notice_data),
+        400,
     )
     assert "公示期不能少于 5 天" in short.content.decode()
     # A first notice is withdrawn, a second one runs its period.
     notice_data["ends_at"] = (now + timedelta(days=6)).strftime("%Y-%m-%dT%H:%M")
-    ok(c.post(reverse("feedback:notice_create", args=[topic.pk]), notice_data))
+    ok(c.post(reverse("feedback:public_notice_create", args=[topic.pk]), notice_data))
     first = PublicNotice.objects.get()
     ok(
         c.post(
-            reverse("feedback:notice_withdraw", args=[first.pk]), {"reason": "错别字"}
+            reverse("feedback:public_notice_withdraw", args=[first.pk]),
+            {"reason": "错别字"},
         )
     )
-    ok(c.post(reverse("feedback:notice_create", args=[topic.pk]), notice_data))
+    ok(c.post(reverse("feedback:public_notice_create", args=[topic.pk]), notice_data))
     notice = PublicNotice.objects.exclude(pk=first.pk).get()
-    ok(c.post(reverse("feedback:notice_photo", args=[notice.pk]), {"file": png()}))
+    ok(
+        c.post(
+            reverse("feedback:public_notice_photo_add", args=[notice.pk]),
+            {"file": png()},
+        )
+    )
 
     public = Client()
     page = ok(public.get(reverse("public_notice", args=[notice.public_id])), 200)

@@ -154,7 +154,7 @@ def test_the_step_two_page_audits_a_receipt_once(clerk, village):
     topic = TopicFactory(place=village, state=State.PREPARING)
     paper = paper_notice(topic)
 
-    consult_services.notice_receipt(
+    consult_services.meeting_notice_receipt(
         actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
     )
 

@@ -1,4 +1,4 @@
-"""Step-1 events notify whoever must act next (issue 6 item 3; topics/notices.py)."""
+"""Step-1 events notify whoever must act next (topics/transition_messages.py)."""
 
 import pytest
 from django.urls import reverse
@@ -205,7 +205,7 @@ def test_a_township_topic_is_submitted_to_the_township_secretary(people, act):
 def test_a_failing_notice_does_not_undo_the_transition(
     village, people, act, monkeypatch, caplog
 ):
-    from topics import notices as topic_notices
+    from topics import transition_messages as topic_notices
 
     def broken(**kwargs):
         raise RuntimeError("notices down")

@@ -281,7 +281,9 @@ def _in_feedback(world, scope):
         deadline=timezone.localdate() + timedelta(days=10),
     )
     notice = run_notice(topic, clerk)
-    photo = feedback.notice_photo_add(actor=clerk, notice_id=notice.pk, upload=png())
+    photo = feedback.public_notice_photo_add(
+        actor=clerk, notice_id=notice.pk, upload=png()
+    )
     response = feedback.response_submit(
         actor=user_with_role(Role.RESIDENT, place),
         public_id=notice.public_id,
@@ -424,8 +426,8 @@ TABLE: dict[str, Row] = {
     "consult:person_add": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"name": "赵六", "category": "masses"}),
     "consult:participant_remove": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "consult:gap_explain": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "本村暂无相关界别人员。"}),
-    "consult:notice_send": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
-    "consult:notice_receipt": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=RECEIPT),
+    "consult:meeting_notice_send": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "consult:meeting_notice_receipt": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=RECEIPT),
     "consult:material_upload": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"title": "方案", "file": _pdf}),
     "consult:material_send": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "consult:pre_opinion": Row("POST", "preparing", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "建议增加路灯。", "kind": "suggestion"}),
@@ -460,9 +462,9 @@ TABLE: dict[str, Row] = {
     "feedback:progress": Row("POST", "fb_task",   "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"percent": 50, "reported_on": _today, "note": "按计划推进。"}),
     "feedback:task_close": Row("POST", "fb_task", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "方案调整。"}),
     "feedback:supervise": Row("POST", "fb_task",  "302 404 404 403 403 302 302 302 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"note": "请按期完成。"}),
-    "feedback:notice_create": Row("POST", "fb_topic", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=NOTICE),
-    "feedback:notice_withdraw": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "内容有误。"}),
-    "feedback:notice_photo": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"file": png}),
+    "feedback:public_notice_create": Row("POST", "fb_topic", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=NOTICE),
+    "feedback:public_notice_withdraw": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "内容有误。"}),
+    "feedback:public_notice_photo_add": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"file": png}),
     "feedback:response_answer": Row("POST", "fb_response", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"answer": "按法定程序办理。"}),
     "feedback:bulletin": Row("POST", "fb_topic",  "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "feedback:note": Row("POST", "fb_topic",      "302 404 404 302 302 302 302 302 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"text": "补充说明。"}),

@@ -91,7 +91,7 @@ def _notice_period(notice: PublicNotice) -> dict:
     }
 
 
-def notice_create(
+def public_notice_create(
     *,
     actor,
     topic_id: int,
@@ -176,7 +176,7 @@ def _locked_notice(topic: Topic, notice_id: int) -> PublicNotice:
     return PublicNotice.objects.select_for_update().get(pk=notice_id, topic=topic)
 
 
-def notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotice:
+def public_notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotice:
     with _write(actor, _notice_topic_id(notice_id), steps=FEEDBACK) as topic:
         notice = _locked_notice(topic, notice_id)
         reason = _text(reason, "reason", _("请填写撤回理由。"), 500, one_line=True)
@@ -199,7 +199,7 @@ def notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotice:
     return notice
 
 
-def notice_photo_add(*, actor, notice_id: int, upload) -> Attachment:
+def public_notice_photo_add(*, actor, notice_id: int, upload) -> Attachment:
     """A photo of the 公示 as posted on the notice board, as proof."""
     checked = _check_all([upload], images_only=True)
     with _write(actor, _notice_topic_id(notice_id), steps=FEEDBACK) as topic:
@@ -262,7 +262,7 @@ def _sweep_one(notice_id: int, topic_id: int, now: datetime) -> bool:
     return False
 
 
-def notices_sweep(now: datetime) -> int:
+def public_notices_sweep(now: datetime) -> int:
     """The scheduled job: publish 公示 whose start has come, end those whose end has.
 
     Safe to run twice: each notice moves only from the state it is found in,

@@ -181,5 +181,7 @@ def connect() -> None:
         write=lambda topic: topic_write(topic.pk),
     )
     topic_transitioned.connect(
-        notify_transition, sender=Topic, dispatch_uid="topics.notices.transition"
+        notify_transition,
+        sender=Topic,
+        dispatch_uid="topics.transition_messages.transition",
     )

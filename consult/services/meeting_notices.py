@@ -1,0 +1,141 @@
+"""Meeting notices: rounds sent to the participants, and paper receipts."""
+
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
+
+from core.errors import NotVisible
+from notifications.models import Delivery, Kind
+from notifications.services import receipt_record
+from topics.models import Topic
+from topics.records import topic_event
+
+from ..models import (
+    NoticeRound,
+    Participant,
+    Session,
+)
+from ._base import PLANNING, _invalid, _link, _when, _writing, send_notice
+
+# -- notices
+
+
+def _notice_round(topic: Topic, *, actor, new: bool) -> tuple[NoticeRound, bool]:
+    sessions = list(Session.objects.filter(topic=topic).order_by("starts_at", "pk"))
+    persons = [
+        p.person
+        for p in Participant.objects.filter(topic=topic).select_related("person")
+    ]
+    if not sessions:
+        raise _invalid(None, _("请先安排协商活动，再发送通知。"))
+    if not persons:
+        raise _invalid(None, _("请先确定参与对象名单，再发送通知。"))
+    latest = NoticeRound.objects.filter(topic=topic).order_by("-number").first()
+    if latest is None:
+        number = 1
+    elif new:
+        number = latest.number + 1
+    else:
+        number = latest.number
+    first = sessions[0]
+    lines = [
+        _("%(form)s：%(start)s 至 %(end)s，%(place)s；议程：%(agenda)s")
+        % {
+            "form": s.get_form_display(),
+            "start": _when(s.starts_at),
+            "end": _when(s.ends_at),
+            "place": s.location or "—",
+            "agenda": s.agenda,
+        }
+        for s in sessions
+    ]
+    subject = _("参会通知：%(title)s") % {"title": topic.title}
+    if number > 1:
+        subject = _("参会通知（变更）：%(title)s") % {"title": topic.title}
+    notification = send_notice(
+        topic=topic,
+        key=f"consult:notice:{topic.pk}:{number}",
+        kind=Kind.MEETING_NOTICE,
+        recipients=persons,
+        subject=subject,
+        body="\n".join(lines),
+        link=_link("consult:prepare", topic_id=topic.pk),
+        actor=actor,
+        event_start=first.starts_at,
+        event_end=first.ends_at,
+        location=first.location,
+    )
+    if latest is not None and latest.number == number:
+        return latest, False
+    notice = NoticeRound.objects.create(
+        topic=topic,
+        number=number,
+        notification=notification,
+        first_starts_at=first.starts_at,
+        sent_by=actor if getattr(actor, "pk", None) else None,
+    )
+    topic_event(
+        topic,
+        actor=actor,
+        verb="notice_send",
+        record=notice,
+        after={"number": number, "recipients": len(persons)},
+    )
+    return notice, True
+
+
+def _renotify_if_sent(topic: Topic, *, actor) -> None:
+    if NoticeRound.objects.filter(topic=topic).exists():
+        _notice_round(topic, actor=actor, new=True)
+
+
+def meeting_notice_send(*, actor, topic_id: int) -> NoticeRound:
+    """Send the plan to every participant (again: only those not yet told)."""
+    with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
+        notice, created = _notice_round(topic, actor=actor, new=False)
+        if not created:
+            recipients = (
+                Delivery.objects.filter(notification_id=notice.notification_id)
+                .values("person_id")
+                .distinct()
+                .count()
+            )
+            topic_event(
+                topic,
+                actor=actor,
+                verb="notice_send",
+                record=notice,
+                after={"number": notice.number, "recipients": recipients},
+            )
+    return notice
+
+
+def meeting_notice_receipt(
+    *,
+    actor,
+    topic_id: int,
+    delivery_id: int,
+    signed_by: str,
+    signed_at: datetime | None = None,
+) -> Delivery:
+    """Record the signed receipt of a paper notice, on the topic's chain.
+
+    ``receipt_record`` appends the one event (``notice_receipt``, naming the
+    delivery) to the topic's chain through the topic's notice-subject hook;
+    this page only adds the step check and that the notice is this topic's.
+    """
+    with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
+        if not Delivery.objects.filter(
+            pk=delivery_id,
+            notification__about_type=ContentType.objects.get_for_model(Topic),
+            notification__about_id=topic.pk,
+        ).exists():
+            raise NotVisible
+        return receipt_record(
+            actor=actor,
+            delivery_id=delivery_id,
+            signed_by=signed_by,
+            signed_at=signed_at,
+            verb="notice_receipt",
+        )

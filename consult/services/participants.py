@@ -1,0 +1,159 @@
+"""Who takes part: participants from rosters or added one by one."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from committees.models import (
+    MemberCategory,
+    Membership,
+    Person,
+    Platform,
+)
+from core.errors import NotVisible
+from core.validators import single_line
+from topics.records import snapshot, topic_event
+
+from ..models import (
+    Attendance,
+    Opinion,
+    Participant,
+    Session,
+)
+from ._base import PREPARE, _invalid, _text_errors, _writing
+
+# -- participants
+
+
+def _add_participant(topic, person, category, platform, actor) -> Participant | None:
+    participant, created = Participant.objects.get_or_create(
+        topic=topic,
+        person=person,
+        defaults={"category": category, "platform": platform},
+    )
+    if not created:
+        return None
+    topic_event(
+        topic,
+        actor=actor,
+        verb="participant_add",
+        record=participant,
+        after={
+            "person": person.pk,
+            "name": person.name,
+            "category": category,
+            "platform": platform.pk if platform else None,
+        },
+    )
+    return participant
+
+
+def participants_from_roster(
+    *,
+    actor,
+    topic_id: int,
+    platform_id: int,
+    categories: list[str] | None = None,
+    person_ids: list[int] | None = None,
+) -> list[Participant]:
+    """Invite the current members of a platform roster, optionally only some
+    categories or some persons. Members already on the list are skipped."""
+    with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
+        allowed_places = {topic.place_id, topic.place.parent_id} - {None}
+        platform = Platform.objects.filter(
+            pk=platform_id, place_id__in=allowed_places
+        ).first()
+        if platform is None:
+            raise _invalid("platform", _("请选择本地或上级镇的协商平台。"))
+        today = timezone.localdate()
+        memberships = (
+            Membership.objects.filter(platform=platform, term_start__lte=today)
+            .exclude(term_end__lt=today)
+            .select_related("person")
+            .order_by("category", "person__name", "pk")
+        )
+        if categories:
+            memberships = memberships.filter(category__in=categories)
+        if person_ids:
+            memberships = memberships.filter(person_id__in=person_ids)
+        added = []
+        for membership in memberships:
+            participant = _add_participant(
+                topic, membership.person, membership.category, platform, actor
+            )
+            if participant is not None:
+                added.append(participant)
+        if not added:
+            raise _invalid("platform", _("没有可以加入的成员（可能已全部在名单中）。"))
+    return added
+
+
+def participant_add_person(
+    *,
+    actor,
+    topic_id: int,
+    name: str,
+    category: str,
+    organisation: str = "",
+    phone: str = "",
+) -> Participant:
+    """Add someone with no account: a committees Person without a user."""
+    name, organisation, phone = (
+        (name or "").strip(),
+        (organisation or "").strip(),
+        (phone or "").strip(),
+    )
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("请填写姓名。")]
+    elif len(name) > Person._meta.get_field("name").max_length:
+        errors["name"] = [_("姓名过长。")]
+    if category not in MemberCategory.values:
+        errors["category"] = [_("请选择界别。")]
+    if len(organisation) > Person._meta.get_field("organisation").max_length:
+        errors["organisation"] = [_("工作单位或身份过长。")]
+    _text_errors(errors, "name", name, single_line)
+    _text_errors(errors, "organisation", organisation, single_line)
+    if phone and not re.fullmatch(r"\+?[0-9\- ]{5,20}", phone):
+        errors["phone"] = [_("手机号格式不正确。")]
+    if errors:
+        raise ValidationError(errors)
+    with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
+        person = Person.objects.create(
+            name=name, place=topic.place, organisation=organisation, phone=phone
+        )
+        participant = _add_participant(topic, person, category, None, actor)
+    return participant
+
+
+def participant_remove(*, actor, topic_id: int, participant_id: int) -> None:
+    """Take someone off the list while preparing, before anything refers to them.
+
+    The participant must be on this topic's list: an id from another topic is
+    not visible here, whatever the actor may do there."""
+    with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
+        participant = (
+            Participant.objects.filter(pk=participant_id, topic=topic)
+            .select_related("person")
+            .first()
+        )
+        if participant is None:
+            raise NotVisible
+        if (
+            Opinion.objects.filter(participant=participant).exists()
+            or Attendance.objects.filter(participant=participant).exists()
+            or Session.objects.filter(interviewee=participant).exists()
+        ):
+            raise _invalid(None, _("该参与对象已有意见或签到记录，不能移出名单。"))
+        before = snapshot(participant, ("person", "category", "platform"))
+        before["name"] = participant.person.name
+        topic_event(
+            topic,
+            actor=actor,
+            verb="participant_remove",
+            record=participant,
+            before=before,
+        )
+        participant.delete()
