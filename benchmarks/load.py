@@ -441,7 +441,7 @@ def main() -> None:
             "floor_p95_ms": round(floor.p95(), 1),
             "steps_per_s": round(steps, 2),
             "floor_steps_per_s": round(floor_steps, 2),
-            "ratio": round(ratio, 3),
+            "ratio": float(f"{ratio:.3g}"),
             "login_ms": round(max(logins), 1),
             "actions": ours.actions,
         }
