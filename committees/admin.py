@@ -1,6 +1,6 @@
 """Admin for the organisation.
 
-Role grants and roster additions are written by the services, never by the
+Places, role grants and roster additions are written by the services, never by the
 admin's own save: a grant must carry its django-guardian group permissions, and
 a roster must respect its size (§八) and leave an audit record.
 
@@ -31,8 +31,11 @@ from .models import Body, Membership, Person, Place, Platform, RoleGrant
 from .roles import place_groups_q
 from .services import (
     MEMBERSHIP_FIELDS,
+    PLACE_FIELDS,
     membership_add,
     membership_update,
+    place_create,
+    place_update,
     role_grant,
     role_revoke,
 )
@@ -55,16 +58,66 @@ class _ActorFormMixin:
         return form
 
 
+class _ServiceWritesForm(forms.ModelForm):
+    """A form whose clean() writes through a service that validates the model."""
+
+    actor = None
+
+    def _post_clean(self):
+        # The service ran full_clean() on the instance it saved; the admin
+        # must not apply the form's values to it a second time.
+        pass
+
+
+class PlaceAddForm(_ServiceWritesForm):
+    class Meta:
+        model = Place
+        fields = ("kind", "name", "code", "parent")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            self.instance = _through_service(
+                lambda: place_create(actor=self.actor, **cleaned)
+            )
+        return cleaned
+
+
+class PlaceChangeForm(_ServiceWritesForm):
+    """Kind, name and parent change through place_update (its township follows)."""
+
+    class Meta:
+        model = Place
+        fields = PLACE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        changes = {name: cleaned[name] for name in self.fields if name in cleaned}
+        self.instance = _through_service(
+            lambda: place_update(actor=self.actor, place=self.instance, **changes)
+        )
+        return cleaned
+
+
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(_ActorFormMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "code", "parent")
     list_filter = ("kind",)
     search_fields = ("name", "code")
     list_select_related = ("parent",)
 
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = PlaceAddForm if obj is None else PlaceChangeForm
+        return super().get_form(request, obj, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
         # Role groups are named after the code (roles.group_name).
         return ("code",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        """Nothing to save: the form's clean() wrote it through the service."""
 
 
 @admin.register(Body)

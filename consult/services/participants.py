@@ -61,9 +61,8 @@ def participants_from_roster(
     """Invite the current members of a platform roster, optionally only some
     categories or some persons. Members already on the list are skipped."""
     with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
-        allowed_places = {topic.place_id, topic.place.parent_id} - {None}
         platform = Platform.objects.filter(
-            pk=platform_id, place_id__in=allowed_places
+            pk=platform_id, place_id__in=[topic.place_id, topic.place.township_id]
         ).first()
         if platform is None:
             raise _invalid("platform", _("请选择本地或上级镇的协商平台。"))

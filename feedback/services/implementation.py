@@ -45,10 +45,21 @@ def task_create(
     with _write(actor, topic_id, steps=IMPLEMENT) as topic:
         description = _text(description, "description", _("请填写任务内容。"), 2000)
         responsible = (
-            Person.objects.filter(pk=responsible_id).first() if responsible_id else None
+            Person.objects.select_related("place").filter(pk=responsible_id).first()
+            if responsible_id
+            else None
         )
         if responsible is None:
             raise ValidationError({"responsible": [_("请指定责任人。")]})
+        # A person of no recorded place (a contractor) may be named; one of a
+        # county or another township may not.
+        if (
+            responsible.place is not None
+            and responsible.place.township_id != topic.place.township_id
+        ):
+            raise ValidationError(
+                {"responsible": [_("责任人必须是本镇或下辖村的人员。")]}
+            )
         if deadline is None:
             raise ValidationError({"deadline": [_("请填写完成期限。")]})
         if deadline < timezone.localdate():

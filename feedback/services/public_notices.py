@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,11 +49,12 @@ def _notice_places(topic: Topic, place_ids: Iterable[int]) -> list[Place]:
     ids = {int(pk) for pk in place_ids or ()}
     if not ids:
         raise ValidationError({"places": [_("请选择公示范围。")]})
-    township_id = topic.place.parent_id if topic.place.is_village else topic.place_id
-    allowed = Place.objects.filter(pk__in=ids).filter(
-        pk__in=[topic.place_id, township_id]
-    ) | Place.objects.filter(pk__in=ids, parent_id=topic.place_id)
-    places = list(allowed.distinct())
+    places = list(
+        Place.objects.filter(pk__in=ids).filter(
+            Q(pk__in=[topic.place_id, topic.place.township_id])
+            | Q(township_id=topic.place_id)
+        )
+    )
     if len(places) != len(ids):
         raise ValidationError({"places": [_("公示范围只能是本议题所在的镇或村。")]})
     return places
