@@ -153,23 +153,27 @@ def date_window_error(value: date | datetime | None) -> str:
     }
 
 
+DATE_REQUIRED = _("请填写日期。")
+
+
 def clean_date(
     value,
     *,
     field: str,
+    required: bool = False,
     required_message: str | None = None,
     future_message: str | None = None,
     errors: dict[str, list[str]] | None = None,
 ):
     """A date or moment a service was given, refused at ``field`` if wrong.
 
-    None passes unless ``required_message`` is given; with ``future_message``
-    the date must have happened (a meeting, a vote, a report: not after
-    today); and it lies in the window. ``errors`` collects as in clean_text.
+    None passes unless ``required``; with ``future_message`` the date must
+    have happened (a meeting, a vote, a report: not after today); and it lies
+    in the window. ``errors`` collects as in clean_text.
     """
     if value is None:
-        if required_message is not None:
-            _refuse(errors, field, str(required_message))
+        if required:
+            _refuse(errors, field, str(required_message or DATE_REQUIRED))
         return value
     day = _local_date(value)
     if future_message is not None and day is not None and day > timezone.localdate():
