@@ -58,47 +58,47 @@ class _ActorFormMixin:
         return form
 
 
-class _ServiceWritesForm(forms.ModelForm):
-    """A form whose clean() writes through a service that validates the model."""
+class _ServiceForm(forms.ModelForm):
+    """A form whose clean() writes its values through a service (``write``).
+
+    The service validates the model and saves it under its lock; the admin
+    must not apply the form's values to the saved instance a second time.
+    """
 
     actor = None
 
-    def _post_clean(self):
-        # The service ran full_clean() on the instance it saved; the admin
-        # must not apply the form's values to it a second time.
-        pass
-
-
-class PlaceAddForm(_ServiceWritesForm):
-    class Meta:
-        model = Place
-        fields = ("kind", "name", "code", "parent")
+    def write(self, values: dict):
+        raise NotImplementedError
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            self.instance = _through_service(
-                lambda: place_create(actor=self.actor, **cleaned)
-            )
+            values = {name: cleaned[name] for name in self.fields if name in cleaned}
+            self.instance = _through_service(lambda: self.write(values))
         return cleaned
 
+    def _post_clean(self):
+        pass
 
-class PlaceChangeForm(_ServiceWritesForm):
+
+class PlaceAddForm(_ServiceForm):
+    class Meta:
+        model = Place
+        fields = ("kind", "name", "code", "parent")
+
+    def write(self, values: dict) -> Place:
+        return place_create(actor=self.actor, **values)
+
+
+class PlaceChangeForm(_ServiceForm):
     """Kind, name and parent change through place_update (its township follows)."""
 
     class Meta:
         model = Place
         fields = PLACE_FIELDS
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        changes = {name: cleaned[name] for name in self.fields if name in cleaned}
-        self.instance = _through_service(
-            lambda: place_update(actor=self.actor, place=self.instance, **changes)
-        )
-        return cleaned
+    def write(self, values: dict) -> Place:
+        return place_update(actor=self.actor, place=self.instance, **values)
 
 
 @admin.register(Place)
@@ -166,9 +166,7 @@ class PersonAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "place")
 
 
-class MembershipAddForm(forms.ModelForm):
-    actor = None
-
+class MembershipAddForm(_ServiceForm):
     class Meta:
         model = Membership
         fields = (
@@ -182,43 +180,20 @@ class MembershipAddForm(forms.ModelForm):
             "appointed_on",
         )
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            self.instance = _through_service(
-                lambda: membership_add(actor=self.actor, **cleaned)
-            )
-        return cleaned
+    def write(self, values: dict) -> Membership:
+        return membership_add(actor=self.actor, **values)
 
 
-class MembershipChangeForm(forms.ModelForm):
-    """Term, category and appointment change through membership_update."""
-
-    actor = None
+class MembershipChangeForm(_ServiceForm):
+    """Term, category and appointment change through membership_update, which
+    checks the roster as a whole under the platform's lock and audits."""
 
     class Meta:
         model = Membership
         fields = MEMBERSHIP_FIELDS
 
-    def validate_unique(self):
-        """membership_update checks the roster as a whole."""
-
-    def _post_clean(self):
-        # The model instance stays as loaded: the service applies the changes
-        # under the platform's lock and audits them.
-        self.validate_unique()
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        changes = {name: cleaned[name] for name in self.fields if name in cleaned}
-        self.instance = _through_service(
-            lambda: membership_update(
-                actor=self.actor, membership=self.instance, **changes
-            )
-        )
-        return cleaned
+    def write(self, values: dict) -> Membership:
+        return membership_update(actor=self.actor, membership=self.instance, **values)
 
 
 @admin.register(Membership)
