@@ -168,20 +168,24 @@ def _prepare(users: int) -> tuple[list[tuple[str, str, Village]], list[str]]:
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
 
-    from committees.models import Body, BodyKind, Place, PlaceKind, Role
-    from committees.services import role_grant
+    from committees.models import Body, BodyKind, PlaceKind, Role
+    from committees.services import place_create, role_grant
 
-    county = Place.objects.create(kind=PlaceKind.COUNTY, name="压测县", code="lt-c")
-    township = Place.objects.create(
-        kind=PlaceKind.TOWNSHIP, name="压测镇", code="lt-t", parent=county
+    county = place_create(actor=None, kind=PlaceKind.COUNTY, name="压测县", code="lt-c")
+    township = place_create(
+        actor=None, kind=PlaceKind.TOWNSHIP, name="压测镇", code="lt-t", parent=county
     )
     Body.objects.create(
         place=township, kind=BodyKind.TOWN_GOVERNMENT, name="压测镇政府"
     )
     villages = []
     for n in range(VILLAGES):
-        place = Place.objects.create(
-            kind=PlaceKind.VILLAGE, name=f"压测村{n}", code=f"lt-v{n}", parent=township
+        place = place_create(
+            actor=None,
+            kind=PlaceKind.VILLAGE,
+            name=f"压测村{n}",
+            code=f"lt-v{n}",
+            parent=township,
         )
         body = Body.objects.create(
             place=place, kind=BodyKind.VILLAGE_COMMITTEE, name=f"压测村{n}村委会"

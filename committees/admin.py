@@ -1,6 +1,6 @@
 """Admin for the organisation.
 
-Role grants and roster additions are written by the services, never by the
+Places, role grants and roster additions are written by the services, never by the
 admin's own save: a grant must carry its django-guardian group permissions, and
 a roster must respect its size (§八) and leave an audit record.
 
@@ -31,8 +31,11 @@ from .models import Body, Membership, Person, Place, Platform, RoleGrant
 from .roles import place_groups_q
 from .services import (
     MEMBERSHIP_FIELDS,
+    PLACE_FIELDS,
     membership_add,
     membership_update,
+    place_create,
+    place_update,
     role_grant,
     role_revoke,
 )
@@ -55,16 +58,66 @@ class _ActorFormMixin:
         return form
 
 
+class _ServiceForm(forms.ModelForm):
+    """A form whose clean() writes its values through a service (``write``).
+
+    The service validates the model and saves it under its lock; the admin
+    must not apply the form's values to the saved instance a second time.
+    """
+
+    actor = None
+
+    def write(self, values: dict):
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            values = {name: cleaned[name] for name in self.fields if name in cleaned}
+            self.instance = _through_service(lambda: self.write(values))
+        return cleaned
+
+    def _post_clean(self):
+        pass
+
+
+class PlaceAddForm(_ServiceForm):
+    class Meta:
+        model = Place
+        fields = ("kind", "name", "code", "parent")
+
+    def write(self, values: dict) -> Place:
+        return place_create(actor=self.actor, **values)
+
+
+class PlaceChangeForm(_ServiceForm):
+    """Kind, name and parent change through place_update (its township follows)."""
+
+    class Meta:
+        model = Place
+        fields = PLACE_FIELDS
+
+    def write(self, values: dict) -> Place:
+        return place_update(actor=self.actor, place=self.instance, **values)
+
+
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(_ActorFormMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "code", "parent")
     list_filter = ("kind",)
     search_fields = ("name", "code")
     list_select_related = ("parent",)
 
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = PlaceAddForm if obj is None else PlaceChangeForm
+        return super().get_form(request, obj, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
         # Role groups are named after the code (roles.group_name).
         return ("code",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        """Nothing to save: the form's clean() wrote it through the service."""
 
 
 @admin.register(Body)
@@ -113,9 +166,7 @@ class PersonAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user", "place")
 
 
-class MembershipAddForm(forms.ModelForm):
-    actor = None
-
+class MembershipAddForm(_ServiceForm):
     class Meta:
         model = Membership
         fields = (
@@ -129,43 +180,20 @@ class MembershipAddForm(forms.ModelForm):
             "appointed_on",
         )
 
-    def clean(self):
-        cleaned = super().clean()
-        if not self.errors:
-            self.instance = _through_service(
-                lambda: membership_add(actor=self.actor, **cleaned)
-            )
-        return cleaned
+    def write(self, values: dict) -> Membership:
+        return membership_add(actor=self.actor, **values)
 
 
-class MembershipChangeForm(forms.ModelForm):
-    """Term, category and appointment change through membership_update."""
-
-    actor = None
+class MembershipChangeForm(_ServiceForm):
+    """Term, category and appointment change through membership_update, which
+    checks the roster as a whole under the platform's lock and audits."""
 
     class Meta:
         model = Membership
         fields = MEMBERSHIP_FIELDS
 
-    def validate_unique(self):
-        """membership_update checks the roster as a whole."""
-
-    def _post_clean(self):
-        # The model instance stays as loaded: the service applies the changes
-        # under the platform's lock and audits them.
-        self.validate_unique()
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        changes = {name: cleaned[name] for name in self.fields if name in cleaned}
-        self.instance = _through_service(
-            lambda: membership_update(
-                actor=self.actor, membership=self.instance, **changes
-            )
-        )
-        return cleaned
+    def write(self, values: dict) -> Membership:
+        return membership_update(actor=self.actor, membership=self.instance, **values)
 
 
 @admin.register(Membership)

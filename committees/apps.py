@@ -19,6 +19,7 @@ class CommitteesConfig(AppConfig):
 
         register_verbs(
             {
+                "place_update": _("修改地方"),
                 "role_grant": _("授予角色"),
                 "role_revoke": _("撤销角色"),
                 "membership_add": _("加入平台名册"),

@@ -26,6 +26,21 @@ class Place(models.Model):
         related_name="children",
         verbose_name=_("上级"),
     )
+    # Derived from kind and parent by committees.services (place_create and
+    # place_update): a township's is itself, a village's its parent, a county
+    # has none. Stored so that "the township of a place" costs no query and
+    # filters as one column, never an OR across the parent join.
+    township = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        # Deleting a township deletes its own row, the only other holder of its
+        # id here being its villages, which ``parent`` protects already.
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("所属镇"),
+    )
 
     class Meta:
         verbose_name = _("地方")
@@ -34,7 +49,19 @@ class Place(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["parent", "name"], name="place_unique_name_under_parent"
-            )
+            ),
+            # A township's own id is known only after its insert, so the
+            # database checks the other two kinds.
+            models.CheckConstraint(
+                condition=models.Q(kind="township")
+                | models.Q(
+                    kind="village",
+                    township__isnull=False,
+                    township=models.F("parent"),
+                )
+                | models.Q(kind="county", township__isnull=True),
+                name="place_township_follows_kind",
+            ),
         ]
         # Object permissions granted on a place by role groups (see roles.py).
         # They are never granted model-wide.
@@ -74,9 +101,13 @@ class Place(models.Model):
     def is_village(self) -> bool:
         return self.kind == PlaceKind.VILLAGE
 
-    @property
-    def township(self) -> "Place":
-        return self.parent if self.is_village else self
+    def derived_township_id(self) -> int | None:
+        """The township this place's kind and parent give it (None: a county)."""
+        if self.kind == PlaceKind.TOWNSHIP:
+            return self.pk
+        if self.kind == PlaceKind.VILLAGE:
+            return self.parent_id
+        return None
 
 
 class BodyKind(models.TextChoices):

@@ -128,7 +128,21 @@ def _administers(user, codename: str, place: Place) -> bool:
         return False
     if user.is_superuser:
         return True
-    return has_place_perm(user, codename, place.township.pk)
+    # A county has no township: it answers for itself.
+    return has_place_perm(user, codename, place.township_id or place.pk)
+
+
+def may_edit_places(user) -> bool:
+    """Add or change places: the system (None) or whoever may change any place.
+
+    Places are the map every township sits on: no place-bound role changes
+    them, only a model-wide grant (a superuser's, or one given in the admin).
+    """
+    if user is None:
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.has_perm("committees.change_place")
 
 
 def may_manage_roles(user, place: Place) -> bool:

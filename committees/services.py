@@ -1,4 +1,4 @@
-"""Writes to the organisation: role grants and rosters.
+"""Writes to the organisation: places, role grants and rosters.
 
 Each write checks its actor through the committees gate: ``actor=None`` is the
 system (seeding, data migrations), a superuser may do everything, and
@@ -16,9 +16,17 @@ from guardian.shortcuts import assign_perm, get_perms_for_model, remove_perm
 
 from core.audit import audit_record
 
-from .models import Membership, Person, Place, Platform, Role, RoleGrant
-from .permissions import forget_place_perms, may_manage_roles, may_manage_rosters
+from .models import Membership, Person, Place, PlaceKind, Platform, Role, RoleGrant
+from .permissions import (
+    forget_place_perms,
+    may_edit_places,
+    may_manage_roles,
+    may_manage_rosters,
+)
 from .roles import ROLE_PERMISSIONS, ROLE_PLACE_KINDS, group_name
+
+# The code names the place's role groups (roles.group_name): it is fixed.
+PLACE_FIELDS = ("kind", "name", "parent")
 
 MEMBERSHIP_FIELDS = (
     "category",
@@ -91,6 +99,82 @@ def role_groups_sync() -> int:
             ignore_conflicts=True,
         )
     return len(extra) + len(missing)
+
+
+def _refuse_unless_places(actor) -> None:
+    if not may_edit_places(actor):
+        raise PermissionDenied(_("您无权修改地方。"))
+
+
+def _place_data(place: Place) -> dict:
+    return {
+        "kind": place.kind,
+        "name": place.name,
+        "code": place.code,
+        "parent": place.parent_id,
+        "township": place.township_id,
+    }
+
+
+def place_create(
+    *, actor, kind: str, name: str, code: str, parent: Place | None = None
+) -> Place:
+    """Add a place, with its township set from its kind and parent.
+
+    Not audited: a new place holds nothing yet. Moving one is (place_update).
+    """
+    _refuse_unless_places(actor)
+    place = Place(kind=kind, name=name, code=code, parent=parent)
+    place.township_id = place.derived_township_id()
+    with transaction.atomic():
+        place.full_clean()
+        place.save()
+        if place.kind == PlaceKind.TOWNSHIP:
+            # A township is its own township: its id exists from the insert on.
+            place.township = place
+            place.save(update_fields=["township"])
+    return place
+
+
+def place_update(*, actor, place: Place, **changes) -> Place:
+    """Change a place's kind, name or parent; its township follows.
+
+    A place with places under it keeps its kind: they were checked against it
+    (a village's parent is a township), and their townships rest on it.
+    """
+    unknown = set(changes) - set(PLACE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("这些字段不能在此修改：%(fields)s")
+            % {"fields": "、".join(sorted(unknown))}
+        )
+    _refuse_unless_places(actor)
+    with transaction.atomic():
+        current = Place.objects.select_for_update().get(pk=place.pk)
+        before = _place_data(current)
+        for name, value in changes.items():
+            setattr(current, name, value)
+        if current.kind != before["kind"] and current.children.exists():
+            raise ValidationError(
+                {"kind": [_("该地方下辖还有其他地方，不能更改类型。")]}
+            )
+        current.township_id = current.derived_township_id()
+        current.full_clean()
+        after = _place_data(current)
+        changed = [name for name in before if before[name] != after[name]]
+        if not changed:
+            return current
+        current.save(update_fields=[*PLACE_FIELDS, "township"])
+        audit_record(
+            subject=current,
+            actor=actor,
+            verb="place_update",
+            data={
+                "before": {name: before[name] for name in changed},
+                "after": {name: after[name] for name in changed},
+            },
+        )
+    return current
 
 
 def _refuse_unless_roles(actor, place: Place) -> None:

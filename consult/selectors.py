@@ -156,7 +156,7 @@ def prepare_page(topic) -> dict:
     plan = Plan.objects.filter(topic=topic).first()
     platforms = list(
         Platform.objects.filter(
-            place_id__in=[p for p in (topic.place_id, topic.place.parent_id) if p]
+            place_id__in=[topic.place_id, topic.place.township_id]
         ).order_by("place__kind", "kind")
     )
     return {

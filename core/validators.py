@@ -5,10 +5,13 @@ characters are invisible in the page yet stored in the audit chain; a line
 break in a title ends up in email headers. Every form field of free text uses
 one of these: ``no_control_chars`` for text areas (line breaks and tabs
 allowed), ``single_line`` for one-line fields (titles, names, proposers).
+Every service checks the text it is given with ``clean_text``, the same rules
+plus stripping, a required message and a maximum length, refused at the field.
 
 Dates people plan (a topic's planned dates, a session's time, a task's
 deadline, a 公示's period) lie in one sane window: ``date_in_window`` refuses
-0001-01-01 and 9999-12-31 alike; ``date_window_error`` gives its message.
+0001-01-01 and 9999-12-31 alike; ``date_window_error`` gives its message and
+``clean_date`` is the services' check (with "required" and "not after today").
 """
 
 import unicodedata
@@ -60,6 +63,53 @@ def single_line(value) -> None:
     )
 
 
+def _refuse(errors: dict[str, list[str]] | None, field: str, message: str) -> None:
+    """Collect the message for the field, or raise it there at once."""
+    if errors is None:
+        raise ValidationError({field: [message]})
+    errors.setdefault(field, []).append(message)
+
+
+TEXT_REQUIRED = _("请填写此项。")
+TEXT_TOO_LONG = _("不能超过 %(n)d 个字。")
+
+
+def clean_text(
+    value,
+    *,
+    field: str,
+    max_length: int | None,
+    multiline: bool = False,
+    required: bool = True,
+    required_message: str | None = None,
+    too_long_message: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> str:
+    """Text a person typed, stripped, or refused as ``{field: [message]}``.
+
+    One-line text refuses line breaks (``single_line``), ``multiline`` text
+    every other control character (``no_control_chars``); ``max_length`` is in
+    characters (None where the model sets no limit). ``too_long_message`` may
+    name the field and takes ``%(n)d``. With ``errors``, the message is added
+    there and the stripped text returned, so a service reports every field at
+    once; the caller raises ``ValidationError(errors)`` when it is not empty.
+    """
+    text = "" if value is None else str(value).strip()
+    if not text:
+        if required:
+            _refuse(errors, field, str(required_message or TEXT_REQUIRED))
+        return text
+    try:
+        (no_control_chars if multiline else single_line)(text)
+    except ValidationError as invalid:
+        _refuse(errors, field, invalid.messages[0])
+        return text
+    if max_length is not None and len(text) > max_length:
+        message = str(too_long_message or TEXT_TOO_LONG) % {"n": max_length}
+        _refuse(errors, field, message)
+    return text
+
+
 # -- dates ----------------------------------------------------------------------
 
 # Dates outside this window are typos (0001-01-01, 9999-12-31), never plans.
@@ -101,6 +151,38 @@ def date_window_error(value: date | datetime | None) -> str:
         "earliest": EARLIEST_DATE.isoformat(),
         "latest": latest.isoformat(),
     }
+
+
+DATE_REQUIRED = _("请填写日期。")
+
+
+def clean_date(
+    value,
+    *,
+    field: str,
+    required: bool = False,
+    required_message: str | None = None,
+    future_message: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+):
+    """A date or moment a service was given, refused at ``field`` if wrong.
+
+    None passes unless ``required``; with ``future_message`` the date must
+    have happened (a meeting, a vote, a report: not after today); and it lies
+    in the window. ``errors`` collects as in clean_text.
+    """
+    if value is None:
+        if required:
+            _refuse(errors, field, str(required_message or DATE_REQUIRED))
+        return value
+    day = _local_date(value)
+    if future_message is not None and day is not None and day > timezone.localdate():
+        _refuse(errors, field, str(future_message))
+        return value
+    message = date_window_error(value)
+    if message:
+        _refuse(errors, field, message)
+    return value
 
 
 def date_in_window(value) -> None:

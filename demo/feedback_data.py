@@ -321,7 +321,7 @@ def build(topic: Topic, target: str, *, days_in_state: int) -> None:
     """Carry a topic seeded as a draft to ``target`` through the services."""
     if target not in STATES:
         return
-    township = topic.place.parent if topic.place.is_village else topic.place
+    township = topic.place.township
     clerk = _holder(topic.place, Role.VILLAGE_CLERK, Role.TOWNSHIP_CLERK)
     decider = _holder(topic.place, Role.VILLAGE_SECRETARY, Role.TOWNSHIP_SECRETARY)
     supervisor = _holder(township, Role.TOWNSHIP_CLERK)

@@ -133,10 +133,19 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args, topic, **kwargs):
         super().__init__(*args, **kwargs)
-        township = topic.place.parent_id or topic.place_id
-        self.fields["responsible"].queryset = Person.objects.filter(
-            Q(place_id__in=[topic.place_id, township]) | Q(participations__topic=topic)
-        ).distinct()
+        township = topic.place.township_id
+        # The ids first: an OR across the place join would scan every person.
+        inside = list(
+            Place.objects.filter(township_id=township).values_list("pk", flat=True)
+        )
+        self.fields["responsible"].queryset = (
+            Person.objects.filter(
+                Q(place_id__in=[topic.place_id, township])
+                | Q(participations__topic=topic)
+            )
+            .filter(Q(place__isnull=True) | Q(place_id__in=inside))
+            .distinct()
+        )
 
 
 class ProgressForm(FilesMixin):
@@ -187,9 +196,9 @@ class NoticeForm(FilesMixin):
 
     def __init__(self, *args, topic, **kwargs):
         super().__init__(*args, **kwargs)
-        township = topic.place.parent_id or topic.place_id
         self.fields["places"].queryset = Place.objects.filter(
-            Q(pk__in=[topic.place_id, township]) | Q(parent_id=topic.place_id)
+            Q(pk__in=[topic.place_id, topic.place.township_id])
+            | Q(township_id=topic.place_id)
         ).order_by("kind", "code")
 
 

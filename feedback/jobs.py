@@ -64,13 +64,6 @@ def escalation_key_of(task: Task) -> str:
     return reminder_key("feedback-task-escalation", task.pk, task.deadline)
 
 
-def _township_id(task: Task) -> int:
-    # Read from the ids at hand: ``Place.township`` would load each village's
-    # parent, one query per task.
-    place = task.topic.place
-    return place.parent_id if place.is_village else place.pk
-
-
 def _link(task: Task) -> str:
     return reverse("feedback:implement", kwargs={"topic_id": task.topic_id})
 
@@ -139,7 +132,7 @@ def send_task_overdue(now: datetime) -> int:
     deciders = holders(
         roles.DECIDE,
         {t.topic.place_id for t in to_escalate}
-        | {_township_id(t) for t in to_escalate},
+        | {t.topic.place.township_id for t in to_escalate},
     )
 
     def reminded(task: Task) -> list[Person | AbstractBaseUser]:
@@ -148,13 +141,15 @@ def send_task_overdue(now: datetime) -> int:
     def escalated(task: Task) -> list[AbstractBaseUser]:
         return unique_users(
             [
-                *deciders.get(_township_id(task), []),
+                *deciders.get(task.topic.place.township_id, []),
                 *deciders.get(task.topic.place_id, []),
             ]
         )
 
     def reminder(task: Task, key: str, recipients: list) -> Reminder:
-        return Reminder(task.topic, key, recipients, _township_id(task), record=task)
+        return Reminder(
+            task.topic, key, recipients, task.topic.place.township_id, record=task
+        )
 
     return notify_each(
         Kind.REMINDER,

@@ -5,10 +5,6 @@ from committees.permissions import has_place_perm
 from topics import permissions as topic_perm
 
 
-def _township_id(topic) -> int | None:
-    return topic.place.parent_id if topic.place.is_village else topic.place_id
-
-
 def can_view(user, topic) -> bool:
     return topic_perm.can_view(user, topic)
 
@@ -20,7 +16,7 @@ def can_record(user, topic) -> bool:
 
 def can_supervise(user, topic) -> bool:
     """跟踪督办 is the township's: a township role that runs the procedure."""
-    return has_place_perm(user, roles.RUN, _township_id(topic))
+    return has_place_perm(user, roles.RUN, topic.place.township_id)
 
 
 def can_report(user, task) -> bool:

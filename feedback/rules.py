@@ -8,7 +8,7 @@ A township overrides the defaults in the admin (``VoteCategory``,
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from committees.models import Place, PlaceKind
+from committees.models import Place
 from topics.catalogue import Category
 
 from .models import Base, MeetingKind, MeetingRule, VoteCategory, VoteMark
@@ -47,12 +47,8 @@ DEFAULT_MEETING_RULES: dict[str, Rule] = {
 
 
 def township_ids(place_ids: set[int]) -> dict[int, int]:
-    """The township of each place (itself, or a village's parent), in one query."""
-    rows = Place.objects.filter(pk__in=place_ids).values_list("pk", "kind", "parent_id")
-    return {
-        pk: pk if kind == PlaceKind.TOWNSHIP else parent_id
-        for pk, kind, parent_id in rows
-    }
+    """The township of each place, in one query."""
+    return dict(Place.objects.filter(pk__in=place_ids).values_list("pk", "township_id"))
 
 
 def topics_needing_vote(topics: Sequence) -> set[int]:

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
 from committees.models import Body, BodyKind, Person, Place, PlaceKind, Platform
-from committees.services import role_grant
+from committees.services import place_create, role_grant
 from topics.catalogue import Category, Form, Source, Tag
 from topics.models import Topic
 from topics.states import State
@@ -13,7 +13,19 @@ from topics.states import State
 PASSWORD = "test-pass-123"
 
 
-class TownshipFactory(DjangoModelFactory):
+class _PlaceFactory(DjangoModelFactory):
+    """Places are created by the service that sets their township."""
+
+    class Meta:
+        model = Place
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return place_create(actor=None, **kwargs)
+
+
+class TownshipFactory(_PlaceFactory):
     class Meta:
         model = Place
 
@@ -22,7 +34,7 @@ class TownshipFactory(DjangoModelFactory):
     code = factory.Sequence(lambda n: f"town{n}")
 
 
-class VillageFactory(DjangoModelFactory):
+class VillageFactory(_PlaceFactory):
     class Meta:
         model = Place
 

@@ -49,24 +49,24 @@ def verify_weekly(now: datetime) -> int:
     return report_breaks(verify(incremental=False, now=now))
 
 
-def _township(place: Place) -> int:
-    return place.parent_id if place.kind == PlaceKind.VILLAGE else place.pk
-
-
 def report_breaks(report: Report) -> int:
     """Notify the administrators of each township with a break; return notices sent."""
     if report.ok:
         return 0
     subjects = subjects_of(report.breaks)
     topics = {name: obj for name, obj in subjects.items() if isinstance(obj, Topic)}
-    places = Place.objects.in_bulk({t.place_id for t in topics.values()})
+    township_of = dict(
+        Place.objects.filter(pk__in={t.place_id for t in topics.values()}).values_list(
+            "pk", "township_id"
+        )
+    )
     townships = list(
         Place.objects.filter(kind=PlaceKind.TOWNSHIP).values_list("pk", flat=True)
     )
     groups: dict[int, list[ChainBreak]] = {}
     for item in report.breaks:
         topic = topics.get(item.subject)
-        where = [_township(places[topic.place_id])] if topic else townships
+        where = [township_of[topic.place_id]] if topic else townships
         for township in where:
             groups.setdefault(township, []).append(item)
     if report.digest_problem:

@@ -79,11 +79,6 @@ def escalation_key_of(topic: Topic) -> str:
     )
 
 
-def _township_id(topic: Topic) -> int:
-    # A township's own parent is its county: never escalate there.
-    return topic.place.parent_id if topic.place.is_village else topic.place_id
-
-
 def _remind_days(topics: list[Topic]) -> dict[int, int]:
     """Days of warning per topic id, in one query."""
     limits = step_limits((t.place, t.state) for t in topics)
@@ -175,7 +170,10 @@ def send_step_reminders(now: datetime) -> int:
 
     return notify_each(
         Kind.REMINDER,
-        [Reminder(t, reminder_key_of(t), recipients(t), _township_id(t)) for t in due],
+        [
+            Reminder(t, reminder_key_of(t), recipients(t), t.place.township_id)
+            for t in due
+        ],
         message,
         link=_link,
     )
@@ -203,7 +201,7 @@ def send_step_escalations(now: datetime) -> int:
         {t.place_id for t in topics if not t.place.is_village},
     )
     village_overseers = holders(
-        ESCALATE_VILLAGE_TOPIC_TOWNSHIP, {t.place.parent_id for t in village_topics}
+        ESCALATE_VILLAGE_TOPIC_TOWNSHIP, {t.place.township_id for t in village_topics}
     )
     village_heads = holders(
         ESCALATE_VILLAGE_TOPIC_VILLAGE, {t.place_id for t in village_topics}
@@ -214,7 +212,7 @@ def send_step_escalations(now: datetime) -> int:
             return unique_users(township_heads.get(topic.place_id, []))
         return unique_users(
             [
-                *village_overseers.get(topic.place.parent_id, []),
+                *village_overseers.get(topic.place.township_id, []),
                 *village_heads.get(topic.place_id, []),
             ]
         )
@@ -232,7 +230,7 @@ def send_step_escalations(now: datetime) -> int:
     return notify_each(
         Kind.ESCALATION,
         [
-            Reminder(t, escalation_key_of(t), recipients(t), _township_id(t))
+            Reminder(t, escalation_key_of(t), recipients(t), t.place.township_id)
             for t in topics
         ],
         message,

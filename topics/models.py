@@ -234,7 +234,7 @@ def step_limits(
     if not pairs:
         return {}
     place_ids = {p.pk for p, _s in pairs} | {
-        p.parent_id for p, _s in pairs if p.parent_id
+        p.township_id for p, _s in pairs if p.township_id
     }
     rows = StepLimit.objects.filter(
         place_id__in=place_ids, state__in={s for _p, s in pairs}
@@ -244,7 +244,7 @@ def step_limits(
     }
     return {
         (place.pk, state): found.get((place.pk, state))
-        or found.get((place.parent_id, state))
+        or found.get((place.township_id, state))
         or DEFAULT_STEP_LIMITS[state]
         for place, state in pairs
     }

@@ -13,11 +13,7 @@ from django_fsm import ConcurrentTransition
 from committees.models import BODY_KINDS_BY_PLACE, Body, Place
 from core.audit import audit_record
 from core.errors import Conflict, NotVisible
-from core.validators import (
-    date_window_error,
-    no_control_chars,
-    single_line,
-)
+from core.validators import clean_date, clean_text
 
 from . import permissions as perm
 from .actions import ACTIONS, Refused
@@ -64,11 +60,9 @@ class TransitionRefused(Conflict):
 STALE_MESSAGE = gettext_lazy("该议题刚被他人处理，请刷新后查看最新状态。")
 
 
-_TEXT_RULES = (
-    ("title", single_line),
-    ("proposer", single_line),
-    ("description", no_control_chars),
-)
+# (field, multiline): checked as given (the form strips); their length and
+# presence are the model's to check, in full_clean() below.
+_TEXT_FIELDS = (("title", False), ("proposer", False), ("description", True))
 
 
 def _validate(topic: Topic) -> None:
@@ -81,15 +75,17 @@ def _validate(topic: Topic) -> None:
     level = LEVEL_OF_PLACE.get(topic.place.kind)
     if level is None:
         raise ValidationError({"place": _("议题只能属于镇或村。")})
-    for name, rule in _TEXT_RULES:
-        try:
-            rule(getattr(topic, name))
-        except ValidationError as invalid:
-            errors.setdefault(name, []).extend(invalid.messages)
+    for name, multiline in _TEXT_FIELDS:
+        clean_text(
+            getattr(topic, name),
+            field=name,
+            max_length=None,
+            multiline=multiline,
+            required=False,
+            errors=errors,
+        )
     for name in ("planned_start", "planned_end"):
-        message = date_window_error(getattr(topic, name))
-        if message:
-            errors.setdefault(name, []).append(message)
+        clean_date(getattr(topic, name), field=name, errors=errors)
     # A missing body is reported by full_clean() below.
     if topic.body_id is not None and (
         topic.body.place_id != topic.place_id
@@ -208,7 +204,6 @@ def topic_transition(
     spec = ACTIONS.get(action)
     if spec is None:
         raise NotVisible
-    reason = (reason or "").strip() if spec.needs_reason else ""
     with transaction.atomic():
         topic = Topic.objects.select_for_update().filter(pk=topic_id).first()
         if topic is None or not perm.can_view(actor, topic):
@@ -228,16 +223,15 @@ def topic_transition(
             raise PermissionDenied(verdict.message)
         # The reason is checked only for someone who may act, so a refused
         # user learns nothing from the message.
-        if spec.needs_reason and not reason:
-            raise ValidationError({"reason": [_("请填写理由。")]})
-        if len(reason) > REASON_MAX_LENGTH:
-            raise ValidationError(
-                {"reason": [_("理由不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH}]}
-            )
-        try:
-            no_control_chars(reason)
-        except ValidationError as invalid:
-            raise ValidationError({"reason": invalid.messages}) from invalid
+        reason = clean_text(
+            reason if spec.needs_reason else "",
+            field="reason",
+            max_length=REASON_MAX_LENGTH,
+            multiline=True,
+            required=spec.needs_reason,
+            required_message=_("请填写理由。"),
+            too_long_message=_("理由不能超过 %(n)d 个字。"),
+        )
         if verdict.refused == Refused.EVIDENCE:
             raise TransitionRefused(verdict.message, missing=verdict.missing)
         source = topic.state

@@ -1,5 +1,5 @@
 """Shared helpers of consult's services: the one call of notifications,
-text rules, locking and loading."""
+locking and loading."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +21,7 @@ from core.uploads import (
     CheckedFile,
     check_upload,
 )
-from core.validators import no_control_chars, single_line
+from core.validators import clean_text
 from notifications.notify import notify
 from topics.models import Topic
 from topics.records import snapshot, topic_write
@@ -84,38 +84,6 @@ def send_notice(
 # -- helpers
 
 
-def _invalid(field: str | None, message: str) -> ValidationError:
-    return ValidationError({field: [message]} if field else message)
-
-
-def _text_errors(errors: dict[str, list[str]], field: str, value: str, rule) -> None:
-    """Add the field's message when ``rule`` refuses the text: ``single_line``
-    for one-line fields, ``no_control_chars`` for text areas."""
-    try:
-        rule(value)
-    except ValidationError as invalid:
-        errors.setdefault(field, []).extend(invalid.messages)
-
-
-def _clean_text(value: str, field: str, rule=single_line) -> str:
-    """The stripped text, refused with the field's message if ``rule`` refuses it."""
-    value = (value or "").strip()
-    errors: dict[str, list[str]] = {}
-    _text_errors(errors, field, value, rule)
-    if errors:
-        raise ValidationError(errors)
-    return value
-
-
-def _reason(reason: str, field: str = "reason", *, rule=single_line) -> str:
-    """A reason typed in one line (corrections, late answers, hiding); the
-    participant-gap reason is a text area and passes ``no_control_chars``."""
-    reason = _clean_text(reason, field, rule)
-    if len(reason) > REASON_MAX_LENGTH:
-        raise _invalid(field, _("说明不能超过 %(n)d 个字。") % {"n": REASON_MAX_LENGTH})
-    return reason
-
-
 @contextmanager
 def _writing(
     topic_id: int, *, actor, steps, correction: str = "", run: bool = True
@@ -125,7 +93,9 @@ def _writing(
     ``correction`` (a clerk's reason) lets a record of a step the topic has
     already left be changed; it is refused for steps not yet reached.
     """
-    correction = _reason(correction, "correction")
+    correction = clean_text(
+        correction, field="correction", max_length=REASON_MAX_LENGTH, required=False
+    )
     with topic_write(topic_id, steps=steps, correction=bool(correction)) as topic:
         if not perm.can_view(actor, topic):
             raise NotVisible
@@ -134,8 +104,8 @@ def _writing(
         if correction:
             current = STEP_OF_STATE.get(topic.state)
             if current is None or current <= max(steps):
-                raise _invalid(
-                    "correction", _("只有已经过去的步骤的记录才需要更正说明。")
+                raise ValidationError(
+                    {"correction": [_("只有已经过去的步骤的记录才需要更正说明。")]}
                 )
         yield topic, correction
 
@@ -169,7 +139,7 @@ def _participant(topic: Topic, participant_id, field: str = "participant"):
         else None
     )
     if participant is None:
-        raise _invalid(field, _("该人员不在本议题的参与对象名单中。"))
+        raise ValidationError({field: [_("该人员不在本议题的参与对象名单中。")]})
     return participant
 
 
@@ -198,18 +168,24 @@ def _facts(checked: CheckedFile) -> dict:
 
 
 def _clean_opinion(content: str, kind: str, author_name: str = "") -> tuple:
-    content = (content or "").strip()
     errors: dict[str, list[str]] = {}
-    if not content:
-        errors["content"] = [_("请填写意见内容。")]
-    elif len(content) > Opinion._meta.get_field("content").max_length:
-        errors["content"] = [_("意见内容过长。")]
+    content = clean_text(
+        content,
+        field="content",
+        max_length=Opinion._meta.get_field("content").max_length,
+        multiline=True,
+        required_message=_("请填写意见内容。"),
+        errors=errors,
+    )
     if kind not in OpinionKind.values:
         errors["kind"] = [_("请选择意见类型。")]
-    if len(author_name) > Opinion._meta.get_field("author_name").max_length:
-        errors["author_name"] = [_("提出人姓名过长。")]
-    _text_errors(errors, "content", content, no_control_chars)
-    _text_errors(errors, "author_name", author_name, single_line)
+    clean_text(
+        author_name,
+        field="author_name",
+        max_length=Opinion._meta.get_field("author_name").max_length,
+        required=False,
+        errors=errors,
+    )
     if errors:
         raise ValidationError(errors)
     return content, kind

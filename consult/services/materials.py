@@ -2,10 +2,12 @@
 
 from pathlib import PurePosixPath
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
+from core.validators import clean_text
 from notifications.models import Kind
 from topics.records import topic_event
 
@@ -17,10 +19,8 @@ from ..models import (
 from ._base import (
     MATERIAL_TYPES,
     PLANNING,
-    _clean_text,
     _facts,
     _inspect,
-    _invalid,
     _link,
     _writing,
     send_notice,
@@ -41,9 +41,11 @@ def material_upload(
     """Upload a topic document, or a new version of an existing one."""
     checked = _inspect(upload, MATERIAL_TYPES)
     facts = _facts(checked)
-    title = _clean_text(title, "title") or PurePosixPath(facts["original_name"]).stem
-    if len(title) > Material._meta.get_field("title").max_length:
-        raise _invalid("title", _("资料名称过长。"))
+    title = clean_text(
+        (title or "").strip() or PurePosixPath(facts["original_name"]).stem,
+        field="title",
+        max_length=Material._meta.get_field("title").max_length,
+    )
     with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
         if material_id:
             material = (
@@ -92,13 +94,13 @@ def material_send(*, actor, topic_id: int):
             .order_by("material__pk", "-number")
         )
         if not versions:
-            raise _invalid(None, _("还没有上传资料。"))
+            raise ValidationError(_("还没有上传资料。"))
         persons = [
             p.person
             for p in Participant.objects.filter(topic=topic).select_related("person")
         ]
         if not persons:
-            raise _invalid(None, _("请先确定参与对象名单。"))
+            raise ValidationError(_("请先确定参与对象名单。"))
         latest = max(v.pk for v in versions)
         titles = sorted({v.material.title for v in versions})
         notification = send_notice(

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
@@ -16,7 +17,7 @@ from ..models import (
     Participant,
     Session,
 )
-from ._base import PLANNING, _invalid, _link, _when, _writing, send_notice
+from ._base import PLANNING, _link, _when, _writing, send_notice
 
 # -- notices
 
@@ -28,9 +29,9 @@ def _notice_round(topic: Topic, *, actor, new: bool) -> tuple[NoticeRound, bool]
         for p in Participant.objects.filter(topic=topic).select_related("person")
     ]
     if not sessions:
-        raise _invalid(None, _("请先安排协商活动，再发送通知。"))
+        raise ValidationError(_("请先安排协商活动，再发送通知。"))
     if not persons:
-        raise _invalid(None, _("请先确定参与对象名单，再发送通知。"))
+        raise ValidationError(_("请先确定参与对象名单，再发送通知。"))
     latest = NoticeRound.objects.filter(topic=topic).order_by("-number").first()
     if latest is None:
         number = 1

@@ -1,7 +1,7 @@
 """Opinions outside the meetings: collected beforehand, written and online
 consultations, moderation."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -9,6 +9,7 @@ from committees.models import (
     Person,
 )
 from core.errors import NotVisible
+from core.validators import clean_text
 from notifications.models import Kind
 from topics.records import topic_event, topic_write
 
@@ -24,13 +25,12 @@ from ..models import (
 from ._base import (
     CONSULT,
     PLANNING,
+    REASON_MAX_LENGTH,
     _clean_opinion,
-    _invalid,
     _link,
     _load_session,
     _opinion_after,
     _participant,
-    _reason,
     _session_for_update,
     _when,
     _writing,
@@ -58,7 +58,7 @@ def opinion_pre_collect(
         elif own is not None and (not participant_id or participant_id == own.pk):
             participant = own
         elif perm.can_run(actor, topic):
-            raise _invalid("participant", _("请选择提出意见的参与对象。"))
+            raise ValidationError({"participant": [_("请选择提出意见的参与对象。")]})
         else:
             raise PermissionDenied(_("只有参与对象本人或工作人员可以录入会前意见。"))
         opinion = Opinion.objects.create(
@@ -91,15 +91,15 @@ def written_request_send(*, actor, session_id: int):
     with _writing(topic_id, actor=actor, steps=CONSULT) as (topic, _r):
         session = _load_session(topic, session_id)
         if not session.is_written:
-            raise _invalid(None, _("只有书面征询需要发送征询函。"))
+            raise ValidationError(_("只有书面征询需要发送征询函。"))
         if session.closed_at:
-            raise _invalid(None, _("该书面征询已结束。"))
+            raise ValidationError(_("该书面征询已结束。"))
         persons = [
             p.person
             for p in Participant.objects.filter(topic=topic).select_related("person")
         ]
         if not persons:
-            raise _invalid(None, _("请先确定参与对象名单。"))
+            raise ValidationError(_("请先确定参与对象名单。"))
         notification = send_notice(
             topic=topic,
             key=f"consult:written:{session.pk}:{session.ends_at.isoformat()}",
@@ -134,14 +134,16 @@ def written_answer(
     before the deadline, or a paper answer entered by the clerk (after the
     deadline only with a reason). A second answer replaces the first."""
     content, kind = _clean_opinion(content, kind)
-    late_reason = _reason(late_reason, "late_reason")
+    late_reason = clean_text(
+        late_reason, field="late_reason", max_length=REASON_MAX_LENGTH, required=False
+    )
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT, run=False) as (topic, _r):
         session = _load_session(topic, session_id)
         if not session.is_written:
-            raise _invalid(None, _("这不是书面征询。"))
+            raise ValidationError(_("这不是书面征询。"))
         if session.closed_at:
-            raise _invalid(None, _("该书面征询已结束，不能再答复。"))
+            raise ValidationError(_("该书面征询已结束，不能再答复。"))
         clerk = perm.can_run(actor, topic)
         own = perm.participant_of(actor, topic)
         if participant_id and clerk:
@@ -149,16 +151,19 @@ def written_answer(
         elif own is not None and (not participant_id or participant_id == own.pk):
             participant, clerk = own, False
         elif clerk:
-            raise _invalid("participant", _("请选择答复的参与对象。"))
+            raise ValidationError({"participant": [_("请选择答复的参与对象。")]})
         else:
             raise PermissionDenied(_("只有参与对象本人或工作人员可以答复书面征询。"))
         now = timezone.now()
         if now < session.starts_at:
-            raise _invalid(None, _("书面征询尚未开始。"))
+            raise ValidationError(_("书面征询尚未开始。"))
         if now > session.ends_at and not (clerk and late_reason):
-            raise _invalid(
-                "late_reason",
-                _("已过答复截止时间；工作人员补录纸质答复须说明原因。"),
+            raise ValidationError(
+                {
+                    "late_reason": [
+                        _("已过答复截止时间；工作人员补录纸质答复须说明原因。")
+                    ]
+                }
             )
         opinion = Opinion.objects.filter(
             session=session, participant=participant, source=OpinionSource.WRITTEN
@@ -196,12 +201,12 @@ def session_close(*, actor, session_id: int) -> Session:
     with _writing(topic_id, actor=actor, steps=CONSULT) as (topic, _r):
         session = _load_session(topic, session_id)
         if session.kind not in (SessionKind.WRITTEN, SessionKind.ONLINE):
-            raise _invalid(None, _("会议和访谈通过记录完成，无需结束征询。"))
+            raise ValidationError(_("会议和访谈通过记录完成，无需结束征询。"))
         if session.closed_at:
-            raise _invalid(None, _("该征询已结束。"))
+            raise ValidationError(_("该征询已结束。"))
         now = timezone.now()
         if now < session.starts_at:
-            raise _invalid(None, _("征询尚未开始，不能结束。"))
+            raise ValidationError(_("征询尚未开始，不能结束。"))
         session.closed_at = now
         session.recorded_at = session.recorded_at or now
         session.save(update_fields=["closed_at", "recorded_at"])
@@ -228,7 +233,7 @@ def online_comment(*, actor, session_id: int, content: str) -> Opinion:
         session = _load_session(topic, session_id)
         now = timezone.now()
         if session.closed_at or not (session.starts_at <= now <= session.ends_at):
-            raise _invalid(None, _("网上协商不在开放期间，不能发表意见。"))
+            raise ValidationError(_("网上协商不在开放期间，不能发表意见。"))
         participant = perm.participant_of(actor, topic)
         person = participant.person if participant else None
         if person is None:
@@ -266,11 +271,12 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
         raise NotVisible
     if not perm.can_run(actor, session.topic):
         raise PermissionDenied(_("您不能办理该议题的协商准备和协商活动。"))
-    reason = _reason(reason)
-    if not reason:
-        raise _invalid("reason", _("请填写屏蔽原因。"))
-    if len(reason) > Opinion._meta.get_field("hidden_reason").max_length:
-        raise _invalid("reason", _("屏蔽原因过长。"))
+    reason = clean_text(
+        reason,
+        field="reason",
+        max_length=Opinion._meta.get_field("hidden_reason").max_length,
+        required_message=_("请填写屏蔽原因。"),
+    )
     with _writing(session.topic_id, actor=actor, steps=CONSULT) as (topic, _r):
         opinion = (
             Opinion.objects.select_for_update()
@@ -280,7 +286,7 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
         if opinion is None:
             raise NotVisible
         if opinion.is_hidden:
-            raise _invalid(None, _("该意见已被屏蔽。"))
+            raise ValidationError(_("该意见已被屏蔽。"))
         opinion.is_hidden = True
         opinion.hidden_reason = reason
         opinion.hidden_by = actor

@@ -13,7 +13,7 @@ from committees.models import (
     Platform,
 )
 from core.errors import NotVisible
-from core.validators import single_line
+from core.validators import clean_text
 from topics.records import snapshot, topic_event
 
 from ..models import (
@@ -22,7 +22,7 @@ from ..models import (
     Participant,
     Session,
 )
-from ._base import PREPARE, _invalid, _text_errors, _writing
+from ._base import PREPARE, _writing
 
 # -- participants
 
@@ -61,12 +61,11 @@ def participants_from_roster(
     """Invite the current members of a platform roster, optionally only some
     categories or some persons. Members already on the list are skipped."""
     with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
-        allowed_places = {topic.place_id, topic.place.parent_id} - {None}
         platform = Platform.objects.filter(
-            pk=platform_id, place_id__in=allowed_places
+            pk=platform_id, place_id__in=[topic.place_id, topic.place.township_id]
         ).first()
         if platform is None:
-            raise _invalid("platform", _("请选择本地或上级镇的协商平台。"))
+            raise ValidationError({"platform": [_("请选择本地或上级镇的协商平台。")]})
         today = timezone.localdate()
         memberships = (
             Membership.objects.filter(platform=platform, term_start__lte=today)
@@ -86,7 +85,9 @@ def participants_from_roster(
             if participant is not None:
                 added.append(participant)
         if not added:
-            raise _invalid("platform", _("没有可以加入的成员（可能已全部在名单中）。"))
+            raise ValidationError(
+                {"platform": [_("没有可以加入的成员（可能已全部在名单中）。")]}
+            )
     return added
 
 
@@ -100,22 +101,24 @@ def participant_add_person(
     phone: str = "",
 ) -> Participant:
     """Add someone with no account: a committees Person without a user."""
-    name, organisation, phone = (
-        (name or "").strip(),
-        (organisation or "").strip(),
-        (phone or "").strip(),
-    )
+    phone = (phone or "").strip()
     errors: dict[str, list[str]] = {}
-    if not name:
-        errors["name"] = [_("请填写姓名。")]
-    elif len(name) > Person._meta.get_field("name").max_length:
-        errors["name"] = [_("姓名过长。")]
+    name = clean_text(
+        name,
+        field="name",
+        max_length=Person._meta.get_field("name").max_length,
+        required_message=_("请填写姓名。"),
+        errors=errors,
+    )
     if category not in MemberCategory.values:
         errors["category"] = [_("请选择界别。")]
-    if len(organisation) > Person._meta.get_field("organisation").max_length:
-        errors["organisation"] = [_("工作单位或身份过长。")]
-    _text_errors(errors, "name", name, single_line)
-    _text_errors(errors, "organisation", organisation, single_line)
+    organisation = clean_text(
+        organisation,
+        field="organisation",
+        max_length=Person._meta.get_field("organisation").max_length,
+        required=False,
+        errors=errors,
+    )
     if phone and not re.fullmatch(r"\+?[0-9\- ]{5,20}", phone):
         errors["phone"] = [_("手机号格式不正确。")]
     if errors:
@@ -146,7 +149,7 @@ def participant_remove(*, actor, topic_id: int, participant_id: int) -> None:
             or Attendance.objects.filter(participant=participant).exists()
             or Session.objects.filter(interviewee=participant).exists()
         ):
-            raise _invalid(None, _("该参与对象已有意见或签到记录，不能移出名单。"))
+            raise ValidationError(_("该参与对象已有意见或签到记录，不能移出名单。"))
         before = snapshot(participant, ("person", "category", "platform"))
         before["name"] = participant.person.name
         topic_event(

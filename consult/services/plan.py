@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from committees.models import (
     missing_categories,
 )
-from core.validators import date_window_error, no_control_chars, single_line
+from core.validators import clean_date, clean_text
 from topics.catalogue import Form, form_fits
 from topics.models import Topic
 from topics.records import snapshot, topic_event
@@ -24,13 +24,11 @@ from ..models import (
 from ._base import (
     PLANNING,
     PREPARE,
+    REASON_MAX_LENGTH,
     SESSION_FIELDS,
-    _invalid,
     _load_session,
     _participant,
-    _reason,
     _session_for_update,
-    _text_errors,
     _writing,
 )
 from .meeting_notices import _renotify_if_sent
@@ -54,22 +52,31 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
                 _("计划的协商活动不能安排在过去的时间。")
             )
         for name in ("starts_at", "ends_at"):
-            message = date_window_error(data[name])
-            if message:
-                errors.setdefault(name, []).append(message)
-    if not data["agenda"]:
-        errors.setdefault("agenda", []).append(_("请填写议程。"))
+            clean_date(data[name], field=name, errors=errors)
+    clean_text(
+        data["agenda"],
+        field="agenda",
+        max_length=Session._meta.get_field("agenda").max_length,
+        multiline=True,
+        required_message=_("请填写议程。"),
+        errors=errors,
+    )
     kind = KIND_OF_FORM.get(form, SessionKind.MEETING)
-    if kind in (SessionKind.MEETING, SessionKind.INTERVIEW) and not data["location"]:
-        errors.setdefault("location", []).append(_("请填写地点。"))
-    for name in ("location", "host"):
-        limit = Session._meta.get_field(name).max_length
-        if len(data[name]) > limit:
-            errors.setdefault(name, []).append(
-                _("不能超过 %(n)d 个字。") % {"n": limit}
-            )
-        _text_errors(errors, name, data[name], single_line)
-    _text_errors(errors, "agenda", data["agenda"], no_control_chars)
+    clean_text(
+        data["location"],
+        field="location",
+        max_length=Session._meta.get_field("location").max_length,
+        required=kind in (SessionKind.MEETING, SessionKind.INTERVIEW),
+        required_message=_("请填写地点。"),
+        errors=errors,
+    )
+    clean_text(
+        data["host"],
+        field="host",
+        max_length=Session._meta.get_field("host").max_length,
+        required=False,
+        errors=errors,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -134,7 +141,7 @@ def session_reschedule(
     with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
         session = _load_session(topic, session_id)
         if session.recorded_at or session.closed_at:
-            raise _invalid(None, _("该协商活动已记录，不能再改期。"))
+            raise ValidationError(_("该协商活动已记录，不能再改期。"))
         _check_session(topic, data, now=timezone.now())
         before = snapshot(session, SESSION_FIELDS)
         for name, value in data.items():
@@ -159,9 +166,13 @@ def session_reschedule(
 
 def participants_gap_explain(*, actor, topic_id: int, reason: str) -> Plan:
     """The written reason for a participant list lacking §七 categories."""
-    reason = _reason(reason, rule=no_control_chars)
-    if not reason:
-        raise _invalid("reason", _("请说明名单缺少相关界别的原因。"))
+    reason = clean_text(
+        reason,
+        field="reason",
+        max_length=REASON_MAX_LENGTH,
+        multiline=True,
+        required_message=_("请说明名单缺少相关界别的原因。"),
+    )
     with _writing(topic_id, actor=actor, steps=PREPARE) as (topic, _r):
         plan, _created = Plan.objects.get_or_create(topic=topic)
         categories = Participant.objects.filter(topic=topic).values_list(
@@ -169,7 +180,7 @@ def participants_gap_explain(*, actor, topic_id: int, reason: str) -> Plan:
         )
         gap = [str(c) for c in missing_categories(categories)]
         if not gap:
-            raise _invalid("reason", _("名单已涵盖全部界别，无需说明。"))
+            raise ValidationError({"reason": [_("名单已涵盖全部界别，无需说明。")]})
         before = snapshot(plan, ("gap_reason", "gap_categories"))
         plan.gap_reason = reason
         plan.gap_categories = gap

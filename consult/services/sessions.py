@@ -1,11 +1,12 @@
 """Sessions as held: attendance, minutes, opinions spoken, sign-in photos,
 and their corrections after the step."""
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.validators import no_control_chars
+from core.validators import clean_text
 from topics.models import Topic
 from topics.records import snapshot, topic_event
 
@@ -27,10 +28,8 @@ from ._base import (
     CONSULT,
     PHOTO_TYPES,
     _clean_opinion,
-    _clean_text,
     _facts,
     _inspect,
-    _invalid,
     _load_session,
     _opinion_after,
     _participant,
@@ -41,7 +40,7 @@ from ._base import (
 
 def _meeting(session: Session) -> None:
     if session.kind not in (SessionKind.MEETING, SessionKind.INTERVIEW):
-        raise _invalid(None, _("书面征询和网上协商不登记签到。"))
+        raise ValidationError(_("书面征询和网上协商不登记签到。"))
 
 
 def attendance_mark(
@@ -54,13 +53,18 @@ def attendance_mark(
     correction: str = "",
 ) -> Attendance:
     """One tap per person: present, absent, on leave or represented by someone."""
-    represented_by = _clean_text(represented_by, "represented_by")
+    represented_by = clean_text(
+        represented_by,
+        field="represented_by",
+        max_length=Attendance._meta.get_field("represented_by").max_length,
+        required=False,
+    )
     if status not in AttendanceStatus.values:
-        raise _invalid("status", _("请选择出席情况。"))
+        raise ValidationError({"status": [_("请选择出席情况。")]})
     if status == AttendanceStatus.REPRESENTED and not represented_by:
-        raise _invalid("represented_by", _("委托他人出席时请填写受托人姓名。"))
-    if len(represented_by) > 64:
-        raise _invalid("represented_by", _("受托人姓名过长。"))
+        raise ValidationError(
+            {"represented_by": [_("委托他人出席时请填写受托人姓名。")]}
+        )
     if status != AttendanceStatus.REPRESENTED:
         represented_by = ""
     topic_id = _session_for_update(session_id).topic_id
@@ -72,7 +76,7 @@ def attendance_mark(
         _meeting(session)
         participant = _participant(topic, participant_id)
         if session.interviewee_id and participant.pk != session.interviewee_id:
-            raise _invalid("participant", _("个别访谈只登记访谈对象本人。"))
+            raise ValidationError({"participant": [_("个别访谈只登记访谈对象本人。")]})
         if reason:
             return _attendance_correct(
                 topic,
@@ -124,7 +128,7 @@ def _attendance_correct(
         else None
     )
     if before == after:
-        raise _invalid("status", _("更正后的出席情况与现有记录相同。"))
+        raise ValidationError({"status": [_("更正后的出席情况与现有记录相同。")]})
     correction = Correction.objects.create(
         topic=topic,
         session=session,
@@ -164,16 +168,20 @@ def session_record(
 ) -> Session:
     """The minutes of a session, the consensus reached and the points disputed."""
     values = {
-        "minutes": (minutes or "").strip(),
-        "consensus": (consensus or "").strip(),
-        "disputed": (disputed or "").strip(),
+        name: clean_text(
+            value,
+            field=name,
+            max_length=Session._meta.get_field(name).max_length,
+            multiline=True,
+            required=name == "minutes",
+            required_message=_("请填写会议记录。"),
+        )
+        for name, value in (
+            ("minutes", minutes),
+            ("consensus", consensus),
+            ("disputed", disputed),
+        )
     }
-    if not values["minutes"]:
-        raise _invalid("minutes", _("请填写会议记录。"))
-    for name, value in values.items():
-        if len(value) > Session._meta.get_field(name).max_length:
-            raise _invalid(name, _("内容过长。"))
-        _clean_text(value, name, no_control_chars)
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT, correction=correction) as (
         topic,
@@ -182,7 +190,7 @@ def session_record(
         session = _load_session(topic, session_id)
         _meeting(session)
         if session.starts_at > timezone.now():
-            raise _invalid(None, _("协商活动尚未开始，不能记录。"))
+            raise ValidationError(_("协商活动尚未开始，不能记录。"))
         if reason:
             _record_correct(topic, session, actor=actor, reason=reason, values=values)
             return session
@@ -210,7 +218,7 @@ def _record_correct(
     current = current_records([session.pk]).records[session.pk]
     changed = [name for name in RECORD_FIELDS if current[name] != values[name]]
     if not changed:
-        raise _invalid("minutes", _("更正内容与现有记录相同。"))
+        raise ValidationError({"minutes": [_("更正内容与现有记录相同。")]})
     before = {name: current[name] for name in changed}
     after = {name: values[name] for name in changed}
     correction = Correction.objects.create(
@@ -257,10 +265,10 @@ def opinion_record(
         session = _load_session(topic, session_id)
         _meeting(session)
         if session.starts_at > timezone.now():
-            raise _invalid(None, _("协商活动尚未开始，不能记录。"))
+            raise ValidationError(_("协商活动尚未开始，不能记录。"))
         participant = _participant(topic, participant_id) if participant_id else None
         if participant is None and not author_name:
-            raise _invalid("author_name", _("请选择或填写提出人。"))
+            raise ValidationError({"author_name": [_("请选择或填写提出人。")]})
         opinion = Opinion.objects.create(
             topic=topic,
             source=(

@@ -1,19 +1,16 @@
-"""What every feedback service shares: the notice wrapper, input checks, the
-locked write with the actor checked first, and stored attachments."""
+"""What every feedback service shares: the notice wrapper, the locked write
+with the actor checked first, and stored attachments."""
 
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
 from core.uploads import DOCUMENT_TYPES, IMAGE_TYPES, CheckedFile, check_upload
-from core.validators import date_window_error, no_control_chars, single_line
 from notifications.notify import notify
 from topics.models import Topic
 from topics.records import snapshot, topic_event, topic_write
@@ -33,46 +30,6 @@ IMPLEMENT = {Step.ADOPT, Step.FEEDBACK}
 def send_notice(*, topic: Topic, **kwargs):
     """The one place feedback calls notifications, so its signature lives here."""
     return notify(about=topic, **kwargs)
-
-
-def _text(
-    value, field: str, message: str, max_length: int, *, one_line: bool = False
-) -> str:
-    """Required text, stripped: ``one_line`` fields (titles, names, one-line
-    reasons) refuse line breaks, text areas refuse other control characters."""
-    value = _optional_text(value, field, max_length, one_line=one_line)
-    if not value:
-        raise ValidationError({field: [message]})
-    return value
-
-
-def _optional_text(value, field: str, max_length: int, *, one_line: bool) -> str:
-    value = (value or "").strip()
-    if len(value) > max_length:
-        raise ValidationError({field: [_("不能超过 %(n)d 个字。") % {"n": max_length}]})
-    try:
-        (single_line if one_line else no_control_chars)(value)
-    except ValidationError as invalid:
-        raise ValidationError({field: invalid.messages}) from invalid
-    return value
-
-
-def _in_window(value, field: str) -> None:
-    """Refuse a planned date or moment outside core.validators' sane window."""
-    message = date_window_error(value)
-    if message:
-        raise ValidationError({field: [message]})
-
-
-def _not_future(value: date | None, field: str, message: str) -> date:
-    """A date that has happened (a meeting, a vote, a report): not in the
-    future, and not before the sane window either (0001-01-01 is a typo)."""
-    if value is None:
-        raise ValidationError({field: [_("请填写日期。")]})
-    if value > timezone.localdate():
-        raise ValidationError({field: [message]})
-    _in_window(value, field)
-    return value
 
 
 def _refuse(actor, topic: Topic) -> None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from consult.selectors import topic_opinions
 from core.errors import Conflict
+from core.validators import clean_date, clean_text
 from topics.models import Topic
 from topics.records import snapshot, topic_event
 
@@ -30,10 +31,7 @@ from ..models import (
 from ._base import (
     ADOPT,
     _check_all,
-    _not_future,
-    _optional_text,
     _store,
-    _text,
     _write,
 )
 
@@ -57,13 +55,26 @@ def disposition_set(
     """Give an opinion its theme and, once decided, its outcome with the reason."""
     with _write(actor, topic_id, steps=ADOPT) as topic:
         opinion = _opinion_of(topic, opinion_id)
-        theme = _text(theme, "theme", _("请填写意见所属主题。"), 60, one_line=True)
+        theme = clean_text(
+            theme,
+            field="theme",
+            max_length=60,
+            required_message=_("请填写意见所属主题。"),
+        )
         outcome = (outcome or "").strip()
-        reason = _optional_text(reason, "reason", 2000, one_line=False)
+        reason = clean_text(
+            reason, field="reason", max_length=2000, multiline=True, required=False
+        )
         if outcome and outcome not in Outcome.values:
             raise ValidationError({"outcome": [_("采纳情况不正确。")]})
         if outcome:
-            reason = _text(reason, "reason", _("请填写采纳或不采纳的理由。"), 2000)
+            reason = clean_text(
+                reason,
+                field="reason",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写采纳或不采纳的理由。"),
+            )
         elif reason:
             raise ValidationError({"outcome": [_("请先选择采纳情况。")]})
         disposition = Disposition.objects.filter(opinion_id=opinion.pk).first()
@@ -94,7 +105,13 @@ def disposition_set(
 def compilation_save(*, actor, topic_id: int, summary: str) -> Compilation:
     """协商意见整理汇总: allowed once every counted opinion has a theme."""
     with _write(actor, topic_id, steps=ADOPT) as topic:
-        summary = _text(summary, "summary", _("请填写意见汇总说明。"), 5000)
+        summary = clean_text(
+            summary,
+            field="summary",
+            max_length=5000,
+            multiline=True,
+            required_message=_("请填写意见汇总说明。"),
+        )
         unthemed = topic_opinions([topic.pk]).filter(disposition__isnull=True).count()
         if unthemed:
             raise ValidationError(
@@ -144,18 +161,26 @@ def explanation_add(
             )
         explanation = Explanation(
             disposition=disposition,
-            explained_by=_text(
+            explained_by=clean_text(
                 explained_by,
-                "explained_by",
-                _("请填写解释人。"),
-                64,
-                one_line=True,
+                field="explained_by",
+                max_length=64,
+                required_message=_("请填写解释人。"),
             ),
-            explained_on=_not_future(
-                explained_on, "explained_on", _("解释日期不能晚于今天。")
+            explained_on=clean_date(
+                explained_on,
+                field="explained_on",
+                required=True,
+                future_message=_("解释日期不能晚于今天。"),
             ),
             method=method,
-            note=_text(note, "note", _("请填写解释情况。"), 2000),
+            note=clean_text(
+                note,
+                field="note",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写解释情况。"),
+            ),
             recorded_by=actor,
         )
         if method not in ExplainMethod.values:
@@ -191,11 +216,26 @@ def decision_record(
     with _write(actor, topic_id, steps=ADOPT) as topic:
         decision = Decision(
             topic=topic,
-            meeting_date=_not_future(
-                meeting_date, "meeting_date", _("会议日期不能晚于今天。")
+            meeting_date=clean_date(
+                meeting_date,
+                field="meeting_date",
+                required=True,
+                future_message=_("会议日期不能晚于今天。"),
             ),
-            attendees=_text(attendees, "attendees", _("请填写参会人员。"), 2000),
-            plan=_text(plan, "plan", _("请填写决策方案。"), 20000),
+            attendees=clean_text(
+                attendees,
+                field="attendees",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写参会人员。"),
+            ),
+            plan=clean_text(
+                plan,
+                field="plan",
+                max_length=20000,
+                multiline=True,
+                required_message=_("请填写决策方案。"),
+            ),
             recorded_by=actor,
         )
         decision.save()
@@ -219,8 +259,11 @@ def decision_record(
 def vote_mark(*, actor, topic_id: int, reason: str) -> VoteMark:
     """The clerk marks a topic as needing a statutory vote whatever its category."""
     with _write(actor, topic_id, steps=ADOPT) as topic:
-        reason = _text(
-            reason, "reason", _("请填写需要表决的理由。"), 500, one_line=True
+        reason = clean_text(
+            reason,
+            field="reason",
+            max_length=500,
+            required_message=_("请填写需要表决的理由。"),
         )
         if VoteMark.objects.filter(topic=topic).exists():
             raise Conflict(_("该议题已标记为需要表决。"))
@@ -260,7 +303,12 @@ def vote_record(
     with _write(actor, topic_id, steps=ADOPT) as topic:
         if kind not in MeetingKind.values:
             raise ValidationError({"kind": [_("请选择会议类型。")]})
-        held_on = _not_future(held_on, "held_on", _("表决日期不能晚于今天。"))
+        held_on = clean_date(
+            held_on,
+            field="held_on",
+            required=True,
+            future_message=_("表决日期不能晚于今天。"),
+        )
         numbers = {
             name: _count(value, name)
             for name, value in (

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from committees.models import Person
 from core.errors import Conflict, NotVisible
+from core.validators import clean_date, clean_text
 from notifications.models import Kind
 from topics.models import Topic
 from topics.records import snapshot, topic_event
@@ -25,10 +26,7 @@ from ..models import (
 from ._base import (
     IMPLEMENT,
     _check_all,
-    _in_window,
-    _not_future,
     _store,
-    _text,
     _write,
     send_notice,
 )
@@ -43,17 +41,34 @@ def task_create(
     deadline: date | None,
 ) -> Task:
     with _write(actor, topic_id, steps=IMPLEMENT) as topic:
-        description = _text(description, "description", _("请填写任务内容。"), 2000)
+        description = clean_text(
+            description,
+            field="description",
+            max_length=2000,
+            multiline=True,
+            required_message=_("请填写任务内容。"),
+        )
         responsible = (
-            Person.objects.filter(pk=responsible_id).first() if responsible_id else None
+            Person.objects.select_related("place").filter(pk=responsible_id).first()
+            if responsible_id
+            else None
         )
         if responsible is None:
             raise ValidationError({"responsible": [_("请指定责任人。")]})
+        # A person of no recorded place (a contractor) may be named; one of a
+        # county or another township may not.
+        if (
+            responsible.place is not None
+            and responsible.place.township_id != topic.place.township_id
+        ):
+            raise ValidationError(
+                {"responsible": [_("责任人必须是本镇或下辖村的人员。")]}
+            )
         if deadline is None:
             raise ValidationError({"deadline": [_("请填写完成期限。")]})
         if deadline < timezone.localdate():
             raise ValidationError({"deadline": [_("完成期限不能早于今天。")]})
-        _in_window(deadline, "deadline")
+        clean_date(deadline, field="deadline")
         task = Task.objects.create(
             topic=topic,
             description=description,
@@ -107,7 +122,12 @@ def task_close(*, actor, task_id: int, reason: str) -> Task:
     """End a task that will not be done, with the reason (终止)."""
     with _write(actor, _task_topic_id(task_id), steps=IMPLEMENT) as topic:
         task = _task_of(topic, task_id)
-        reason = _text(reason, "reason", _("请填写终止理由。"), 500, one_line=True)
+        reason = clean_text(
+            reason,
+            field="reason",
+            max_length=500,
+            required_message=_("请填写终止理由。"),
+        )
         if task.status != TaskStatus.OPEN:
             raise Conflict(_("该任务已结束。"))
         task.status, task.close_reason = TaskStatus.CLOSED, reason
@@ -156,10 +176,19 @@ def progress_report(
         report = ProgressReport.objects.create(
             task=task,
             percent=percent,
-            reported_on=_not_future(
-                reported_on, "reported_on", _("进展日期不能晚于今天。")
+            reported_on=clean_date(
+                reported_on,
+                field="reported_on",
+                required=True,
+                future_message=_("进展日期不能晚于今天。"),
             ),
-            note=_text(note, "note", _("请填写进展情况。"), 2000),
+            note=clean_text(
+                note,
+                field="note",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写进展情况。"),
+            ),
             reported_by=actor,
         )
         topic_event(
@@ -198,7 +227,13 @@ def supervision_note_add(*, actor, task_id: int, note: str) -> SupervisionNote:
         task = _task_of(topic, task_id)
         written = SupervisionNote.objects.create(
             task=task,
-            note=_text(note, "note", _("请填写督办意见。"), 2000),
+            note=clean_text(
+                note,
+                field="note",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写督办意见。"),
+            ),
             written_by=actor,
         )
         topic_event(

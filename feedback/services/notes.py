@@ -4,12 +4,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
+from core.validators import clean_text
 from topics.models import Topic
 from topics.records import topic_event
 
 from .. import permissions as perm
 from ..models import Note
-from ._base import _refuse, _text
+from ._base import _refuse
 
 
 def topic_note_append(*, actor, topic_id: int, text: str) -> Note:
@@ -31,7 +32,13 @@ def topic_note_append(*, actor, topic_id: int, text: str) -> Note:
             _refuse(actor, topic)
         note = Note.objects.create(
             topic=topic,
-            text=_text(text, "text", _("请填写说明内容。"), 2000),
+            text=clean_text(
+                text,
+                field="text",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写说明内容。"),
+            ),
             written_by=actor,
         )
         topic_event(

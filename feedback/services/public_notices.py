@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from committees.models import Place
 from committees.permissions import place_perm_holders
 from consult.selectors import topic_participants
 from core.errors import Conflict, NotVisible, Sealed
+from core.validators import clean_date, clean_text
 from notifications.models import Kind
 from topics.models import Topic
 from topics.records import snapshot, topic_event, topic_write
@@ -33,10 +35,7 @@ from ..models import (
 from ._base import (
     FEEDBACK,
     _check_all,
-    _in_window,
-    _optional_text,
     _store,
-    _text,
     _write,
     logger,
     send_notice,
@@ -48,11 +47,12 @@ def _notice_places(topic: Topic, place_ids: Iterable[int]) -> list[Place]:
     ids = {int(pk) for pk in place_ids or ()}
     if not ids:
         raise ValidationError({"places": [_("请选择公示范围。")]})
-    township_id = topic.place.parent_id if topic.place.is_village else topic.place_id
-    allowed = Place.objects.filter(pk__in=ids).filter(
-        pk__in=[topic.place_id, township_id]
-    ) | Place.objects.filter(pk__in=ids, parent_id=topic.place_id)
-    places = list(allowed.distinct())
+    places = list(
+        Place.objects.filter(pk__in=ids).filter(
+            Q(pk__in=[topic.place_id, topic.place.township_id])
+            | Q(township_id=topic.place_id)
+        )
+    )
     if len(places) != len(ids):
         raise ValidationError({"places": [_("公示范围只能是本议题所在的镇或村。")]})
     return places
@@ -109,13 +109,23 @@ def public_notice_create(
     with _write(actor, topic_id, steps=FEEDBACK) as topic:
         if subject not in NoticeSubject.values:
             raise ValidationError({"subject": [_("请选择公示内容类别。")]})
-        title = _text(title, "title", _("请填写公示标题。"), 120, one_line=True)
-        body = _text(body, "body", _("请填写公示正文。"), 20000)
-        posted_at = _optional_text(posted_at, "posted_at", 200, one_line=True)
+        title = clean_text(
+            title, field="title", max_length=120, required_message=_("请填写公示标题。")
+        )
+        body = clean_text(
+            body,
+            field="body",
+            max_length=20000,
+            multiline=True,
+            required_message=_("请填写公示正文。"),
+        )
+        posted_at = clean_text(
+            posted_at, field="posted_at", max_length=200, required=False
+        )
         if starts_at is None or ends_at is None:
             raise ValidationError({"ends_at": [_("请填写公示起止时间。")]})
-        _in_window(starts_at, "starts_at")
-        _in_window(ends_at, "ends_at")
+        clean_date(starts_at, field="starts_at")
+        clean_date(ends_at, field="ends_at")
         if ends_at <= starts_at:
             raise ValidationError({"ends_at": [_("公示结束时间必须晚于开始时间。")]})
         min_days = settings.XST_PUBLIC_NOTICE_MIN_DAYS
@@ -179,7 +189,12 @@ def _locked_notice(topic: Topic, notice_id: int) -> PublicNotice:
 def public_notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotice:
     with _write(actor, _notice_topic_id(notice_id), steps=FEEDBACK) as topic:
         notice = _locked_notice(topic, notice_id)
-        reason = _text(reason, "reason", _("请填写撤回理由。"), 500, one_line=True)
+        reason = clean_text(
+            reason,
+            field="reason",
+            max_length=500,
+            required_message=_("请填写撤回理由。"),
+        )
         if notice.status not in (NoticeStatus.SCHEDULED, NoticeStatus.PUBLISHED):
             raise Conflict(_("该公示已结束或已撤回。"))
         before = notice.status
@@ -315,7 +330,13 @@ def response_submit(*, actor, public_id, kind: str, content: str) -> NoticeRespo
             notice=notice,
             author=actor,
             kind=kind,
-            content=_text(content, "content", _("请填写意见内容。"), 2000),
+            content=clean_text(
+                content,
+                field="content",
+                max_length=2000,
+                multiline=True,
+                required_message=_("请填写意见内容。"),
+            ),
         )
         topic_event(
             topic,
@@ -351,7 +372,13 @@ def response_answer(*, actor, response_id: int, answer: str) -> NoticeResponse:
         response = NoticeResponse.objects.select_for_update().get(pk=response_id)
         if response.answered_at is not None:
             raise Conflict(_("该意见已经答复。"))
-        response.answer = _text(answer, "answer", _("请填写答复内容。"), 2000)
+        response.answer = clean_text(
+            answer,
+            field="answer",
+            max_length=2000,
+            multiline=True,
+            required_message=_("请填写答复内容。"),
+        )
         response.answered_by = actor
         response.answered_at = timezone.now()
         response.save(update_fields=["answer", "answered_by", "answered_at"])

@@ -1,5 +1,6 @@
 """core/validators.py: no control characters; single-line fields refuse line
-breaks; planned dates lie in one sane window."""
+breaks; planned dates lie in one sane window; the services' one entry point
+for text (clean_text) and for dates (clean_date)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,8 @@ from django.utils import timezone
 from core.validators import (
     DATE_WINDOW_ERROR,
     EARLIEST_DATE,
+    clean_date,
+    clean_text,
     date_in_window,
     date_window_error,
     latest_date,
@@ -129,3 +132,97 @@ def test_a_moment_is_judged_by_its_local_date():
 
 def test_the_window_message_names_both_ends():
     assert str(DATE_WINDOW_ERROR) == "日期须在 %(earliest)s 至 %(latest)s 之间。"
+
+
+# -- clean_text: the services' text rule ------------------------------------------
+
+
+def _refusal(**kwargs) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as refused:
+        clean_text(**kwargs)
+    return refused.value.message_dict
+
+
+def test_clean_text_strips_and_returns_the_text():
+    assert clean_text("  村道硬化 \n", field="title", max_length=10) == "村道硬化"
+    assert clean_text(None, field="note", max_length=5, required=False) == ""
+
+
+def test_clean_text_refuses_empty_text_with_the_given_message():
+    assert _refusal(value="  ", field="title", max_length=10) == {
+        "title": ["请填写此项。"]
+    }
+    assert _refusal(
+        value="", field="note", max_length=10, required_message="请填写进展情况。"
+    ) == {"note": ["请填写进展情况。"]}
+
+
+def test_clean_text_counts_characters_not_bytes():
+    assert clean_text("议" * 10, field="title", max_length=10) == "议" * 10
+    assert _refusal(value="议" * 11, field="title", max_length=10) == {
+        "title": ["不能超过 10 个字。"]
+    }
+
+
+def test_clean_text_takes_a_message_naming_the_field():
+    refusal = _refusal(
+        value="理" * 6,
+        field="reason",
+        max_length=5,
+        too_long_message="理由不能超过 %(n)d 个字。",
+    )
+    assert refusal == {"reason": ["理由不能超过 5 个字。"]}
+
+
+def test_clean_text_without_a_limit_leaves_length_alone():
+    assert clean_text("字" * 10_000, field="body", max_length=None, multiline=True)
+
+
+def test_one_line_text_refuses_line_breaks():
+    refusal = _refusal(value="第一行\r\nBcc: x", field="title", max_length=50)
+    assert refusal["title"][0].startswith("此处只能填写一行文字")
+
+
+def test_multiline_text_keeps_line_breaks_and_refuses_control_characters():
+    text = clean_text("第一行\n第二行", field="note", max_length=50, multiline=True)
+    assert text == "第一行\n第二行"
+    refusal = _refusal(value="坏\x00字", field="note", max_length=50, multiline=True)
+    assert "控制字符" in refusal["note"][0]
+
+
+def test_clean_text_collects_into_errors_instead_of_raising():
+    errors: dict[str, list[str]] = {}
+    clean_text("", field="name", max_length=5, errors=errors)
+    clean_text("a\nb", field="organisation", max_length=5, errors=errors)
+    assert clean_text(" 好 ", field="host", max_length=5, errors=errors) == "好"
+    assert set(errors) == {"name", "organisation"}
+
+
+# -- clean_date: the services' date rule ------------------------------------------
+
+
+@time_machine.travel(datetime(2026, 6, 15, 4, tzinfo=UTC), tick=False)
+def test_clean_date_refuses_a_date_that_has_not_happened():
+    today = date(2026, 6, 15)
+    assert clean_date(today, field="held_on", future_message="晚于今天") == today
+    with pytest.raises(ValidationError) as refused:
+        clean_date(
+            today + timedelta(days=1), field="held_on", future_message="晚于今天"
+        )
+    assert refused.value.message_dict == {"held_on": ["晚于今天"]}
+
+
+def test_clean_date_requires_a_date_only_when_told():
+    assert clean_date(None, field="deadline") is None
+    with pytest.raises(ValidationError) as refused:
+        clean_date(None, field="held_on", required=True)
+    assert refused.value.message_dict == {"held_on": ["请填写日期。"]}
+
+
+def test_clean_date_refuses_the_window_at_the_field():
+    errors: dict[str, list[str]] = {}
+    clean_date(date(1, 1, 1), field="starts_at", errors=errors)
+    assert errors["starts_at"] == [date_window_error(date(1, 1, 1))]
+    with pytest.raises(ValidationError) as refused:
+        clean_date(date(9999, 12, 31), field="deadline")
+    assert list(refused.value.message_dict) == ["deadline"]

@@ -30,7 +30,7 @@ from committees.models import (
     Role,
     RoleGrant,
 )
-from committees.services import membership_add, role_grant
+from committees.services import membership_add, place_create, role_grant
 from core.audit import audit_record
 from core.models import AuditEvent
 from demo import feedback_data
@@ -97,11 +97,11 @@ class _Seeder:
 
     def _places_and_bodies(self) -> None:
         for spec in PLACES:
-            place = _ensure(
-                Place,
-                {"code": spec.code},
+            place = Place.objects.filter(code=spec.code).first() or place_create(
+                actor=None,
                 kind=spec.kind,
                 name=spec.name,
+                code=spec.code,
                 parent=self.places.get(spec.parent or ""),
             )
             self.places[spec.code] = place
