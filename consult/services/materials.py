@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
+from core.uploads import FileKind, upload_check, upload_store
 from notifications.models import Kind
 from topics.records import topic_event
 
@@ -15,11 +16,8 @@ from ..models import (
     Participant,
 )
 from ._base import (
-    MATERIAL_TYPES,
     PLANNING,
     _clean_text,
-    _facts,
-    _inspect,
     _invalid,
     _link,
     _writing,
@@ -39,9 +37,8 @@ def material_upload(
     material_id: int | None = None,
 ) -> MaterialVersion:
     """Upload a topic document, or a new version of an existing one."""
-    checked = _inspect(upload, MATERIAL_TYPES)
-    facts = _facts(checked)
-    title = _clean_text(title, "title") or PurePosixPath(facts["original_name"]).stem
+    (checked,) = upload_check([upload], kind=FileKind.DOCUMENT)
+    title = _clean_text(title, "title") or PurePosixPath(checked.name).stem
     if len(title) > Material._meta.get_field("title").max_length:
         raise _invalid("title", _("资料名称过长。"))
     with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
@@ -60,23 +57,16 @@ def material_upload(
                 topic=topic, title=title, is_public=is_public, created_by=actor
             )
             number = 1
-        version = MaterialVersion(
-            material=material, topic=topic, number=number, uploaded_by=actor, **facts
-        )
-        version.file.save(checked.content.name, checked.content, save=False)
-        version.save()
-        topic_event(
-            topic,
+        version = MaterialVersion(material=material, topic=topic, number=number)
+        upload_store(
+            version,
+            checked,
             actor=actor,
             verb="material_upload",
-            record=version,
             after={
                 "material": material.pk,
                 "title": material.title,
                 "number": number,
-                "name": facts["original_name"],
-                "sha256": facts["sha256"],
-                "size": facts["size"],
                 "is_public": material.is_public,
             },
         )
