@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.SiteLanguageMiddleware",
+    # Before anything reads the body (CSRF reads the form in process_view).
+    "core.middleware.RequestSizeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -291,16 +293,24 @@ XST_AUDIT_KEYS = env.str("XST_AUDIT_KEYS", default="")
 XST_AUDIT_HEADS_DIR = env.path(
     "XST_AUDIT_HEADS_DIR", default=BASE_DIR / "var" / "audit-heads"
 )
-# Uploads of topic materials and sign-in sheet photos (consult): the largest
-# file accepted; and hours before a written consultation's deadline when those
-# who have not answered are reminded.
+# Uploads (core/uploads.py): the largest file accepted, whatever it is for.
 XST_UPLOAD_MAX_BYTES = env.int("XST_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# A whole request, files and fields together; refused with 413 before it is
+# read (core.middleware.RequestSizeMiddleware). Keep it equal to nginx's
+# client_max_body_size (README “正式部署”).
+XST_REQUEST_MAX_BYTES = env.int("XST_REQUEST_MAX_BYTES", default=50 * 1024 * 1024)
+# Files in one request: a form takes a handful of attachments, not dozens.
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("XST_REQUEST_MAX_FILES", default=10)
+# Files above this size are streamed to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Hours before a written consultation's deadline when those who have not
+# answered are reminded.
 XST_WRITTEN_REMIND_HOURS = env.int("XST_WRITTEN_REMIND_HOURS", default=24)
-# Steps 4-5 (feedback/): the shortest 公示 period in days, and the largest
-# attachment of a decision, progress report or 公示 in bytes.
+# Steps 4-5 (feedback/): the shortest 公示 period in days.
 XST_PUBLIC_NOTICE_MIN_DAYS = env.int("XST_PUBLIC_NOTICE_MIN_DAYS", default=5)
-XST_FEEDBACK_UPLOAD_MAX_BYTES = env.int(
-    "XST_FEEDBACK_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024
-)
 # Days past a task's deadline before the township is told (督办).
 XST_TASK_ESCALATE_AFTER_DAYS = env.int("XST_TASK_ESCALATE_AFTER_DAYS", default=3)

@@ -57,7 +57,7 @@ class OpinionAdmin(ReadOnlyAdmin):
 
 @admin.register(MaterialVersion)
 class MaterialVersionAdmin(ReadOnlyAdmin):
-    list_display = ["original_name", "number", "material", "size", "sha256"]
+    list_display = ["name", "number", "material", "size", "sha256"]
     list_select_related = ["material"]
     exclude = ["file"]
 

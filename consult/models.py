@@ -4,9 +4,6 @@ sessions, attendance and opinions (DOMAIN.md §4).
 Writes go through ``consult.services``; reads through ``consult.selectors``.
 """
 
-import uuid
-from pathlib import PurePosixPath
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -14,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from committees.models import MemberCategory
+from core.uploads import StoredFile
 from topics.catalogue import Form
 
 
@@ -36,21 +34,6 @@ KIND_OF_FORM: dict[str, str] = {
     Form.V_WRITTEN: SessionKind.WRITTEN,
     Form.V_ONLINE: SessionKind.ONLINE,
 }
-
-
-def _upload_path(prefix: str, instance, filename: str) -> str:
-    # The stored name never comes from the user: a random name with the
-    # extension of the type detected from the content.
-    suffix = PurePosixPath(filename).suffix.lower()[:8]
-    return f"consult/{prefix}/{instance.topic_id}/{uuid.uuid4().hex}{suffix}"
-
-
-def material_upload_to(instance, filename: str) -> str:
-    return _upload_path("materials", instance, filename)
-
-
-def photo_upload_to(instance, filename: str) -> str:
-    return _upload_path("signin", instance, filename)
 
 
 class Plan(models.Model):
@@ -224,7 +207,7 @@ class Attendance(models.Model):
         return f"{self.participant} · {self.get_status_display()}"
 
 
-class SignInPhoto(models.Model):
+class SignInPhoto(StoredFile):
     """A photo of the paper sign-in sheet of a session."""
 
     session = models.ForeignKey(
@@ -233,33 +216,11 @@ class SignInPhoto(models.Model):
         related_name="photos",
         verbose_name=_("协商活动"),
     )
-    topic = models.ForeignKey(
-        "topics.Topic",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("议题"),
-    )
-    file = models.FileField(_("文件"), upload_to=photo_upload_to, max_length=200)
-    original_name = models.CharField(_("原文件名"), max_length=200)
-    content_type = models.CharField(_("文件类型"), max_length=100)
-    size = models.PositiveBigIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("上传人"),
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("签到表照片")
         verbose_name_plural = pgettext_lazy("plural", "签到表照片")
         ordering = ["session", "pk"]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class Material(models.Model):
@@ -289,7 +250,7 @@ class Material(models.Model):
         return self.title
 
 
-class MaterialVersion(models.Model):
+class MaterialVersion(StoredFile):
     """One uploaded file of a material; a replacement is a new version."""
 
     material = models.ForeignKey(
@@ -298,26 +259,7 @@ class MaterialVersion(models.Model):
         related_name="versions",
         verbose_name=_("资料"),
     )
-    topic = models.ForeignKey(
-        "topics.Topic",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("议题"),
-    )
     number = models.PositiveSmallIntegerField(_("版本"))
-    file = models.FileField(_("文件"), upload_to=material_upload_to, max_length=200)
-    original_name = models.CharField(_("原文件名"), max_length=200)
-    content_type = models.CharField(_("文件类型"), max_length=100)
-    size = models.PositiveBigIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("上传人"),
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("资料版本")
@@ -330,7 +272,7 @@ class MaterialVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.original_name} v{self.number}"
+        return f"{self.name} v{self.number}"
 
 
 class NoticeRound(models.Model):

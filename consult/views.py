@@ -327,7 +327,7 @@ def pre_opinion(request, topic):
 
 def _download(record) -> FileResponse:
     return file_response(
-        record.file, name=record.original_name, content_type=record.content_type
+        record.file, name=record.name, content_type=record.content_type
     )
 
 

@@ -295,7 +295,7 @@ def _history_material(topic: Topic, title: str, name: str) -> None:
         material=material,
         topic=topic,
         number=1,
-        original_name=name,
+        name=name,
         content_type="application/pdf",
         size=len(DEMO_PDF),
         sha256=hashlib.sha256(DEMO_PDF).hexdigest(),

@@ -60,7 +60,7 @@ class FilesMixin(forms.Form):
     files = MultipleFileField(
         label=_("附件"),
         required=False,
-        help_text=_("PDF、Word（docx）、Excel（xlsx）或 JPG、PNG，可多选。"),
+        help_text=_("PDF、Word、Excel 或 JPG、PNG、WebP 图片，可多选。"),
     )
 
 

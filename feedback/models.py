@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.uploads import StoredFile
 from topics.catalogue import Category
 
 
@@ -550,15 +551,9 @@ class AttachmentPurpose(models.TextChoices):
     POSTED_PHOTO = "posted_photo", _("公示张贴照片")
 
 
-class Attachment(models.Model):
+class Attachment(StoredFile):
     """A file of a feedback record, served only through the permission-checking view."""
 
-    topic = models.ForeignKey(
-        "topics.Topic",
-        on_delete=models.PROTECT,
-        related_name="feedback_attachments",
-        verbose_name=_("议题"),
-    )
     purpose = models.CharField(
         _("用途"), max_length=16, choices=AttachmentPurpose.choices
     )
@@ -586,27 +581,11 @@ class Attachment(models.Model):
         related_name="attachments",
         verbose_name=_("公示"),
     )
-    file = models.FileField(_("文件"), upload_to="feedback/%Y/%m/")
-    name = models.CharField(_("文件名"), max_length=200)
-    content_type = models.CharField(_("文件类型"), max_length=100)
-    size = models.PositiveBigIntegerField(_("大小"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("上传人"),
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = pgettext_lazy("plural", "附件")
         ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Bulletin(models.Model):

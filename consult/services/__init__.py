@@ -11,7 +11,7 @@ and attendance are then not overwritten, the correction is stored as its own
 the chain; an opinion added late is a new row anyway.
 """
 
-from ._base import MATERIAL_TYPES, PHOTO_TYPES, REASON_MAX_LENGTH, send_notice
+from ._base import REASON_MAX_LENGTH, send_notice
 from .materials import material_send, material_upload
 from .meeting_notices import meeting_notice_receipt, meeting_notice_send
 from .opinions import (
@@ -31,8 +31,6 @@ from .plan import participants_gap_explain, session_plan, session_reschedule
 from .sessions import attendance_mark, opinion_record, photo_upload, session_record
 
 __all__ = [
-    "MATERIAL_TYPES",
-    "PHOTO_TYPES",
     "REASON_MAX_LENGTH",
     "attendance_mark",
     "material_send",

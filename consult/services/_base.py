@@ -7,20 +7,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
-from core.uploads import (
-    DOCUMENT_TYPES,
-    IMAGE_TYPES,
-    LEGACY_OFFICE_TYPES,
-    WEBP_TYPES,
-    CheckedFile,
-    check_upload,
-)
 from core.validators import clean_text
 from notifications.notify import notify
 from topics.models import Topic
@@ -41,12 +32,6 @@ PLANNING = frozenset({Step.PREPARE, Step.CONSULT})
 REASON_MAX_LENGTH = 1000
 
 SESSION_FIELDS = ("form", "starts_at", "ends_at", "location", "agenda", "host")
-
-# A topic's materials may also be old Word and Excel files and WebP images;
-# sign-in sheet photos are images only.
-MATERIAL_TYPES = {**DOCUMENT_TYPES, **LEGACY_OFFICE_TYPES, **WEBP_TYPES}
-PHOTO_TYPES = {**IMAGE_TYPES, **WEBP_TYPES}
-
 
 # -- the one place that calls notifications
 
@@ -150,21 +135,6 @@ def _link(name: str, **kwargs) -> str:
 
 def _when(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _inspect(upload: UploadedFile, allowed: dict[str, str]) -> CheckedFile:
-    return check_upload(
-        upload, allowed=allowed, max_bytes=settings.XST_UPLOAD_MAX_BYTES
-    )
-
-
-def _facts(checked: CheckedFile) -> dict:
-    return {
-        "original_name": checked.name,
-        "content_type": checked.content_type,
-        "size": checked.size,
-        "sha256": checked.sha256,
-    }
 
 
 def _clean_opinion(content: str, kind: str, author_name: str = "") -> tuple:

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
+from core.uploads import FileKind, upload_check, upload_store
 from core.validators import clean_text
 from notifications.models import Kind
 from topics.records import topic_event
@@ -17,10 +18,7 @@ from ..models import (
     Participant,
 )
 from ._base import (
-    MATERIAL_TYPES,
     PLANNING,
-    _facts,
-    _inspect,
     _link,
     _writing,
     send_notice,
@@ -39,10 +37,9 @@ def material_upload(
     material_id: int | None = None,
 ) -> MaterialVersion:
     """Upload a topic document, or a new version of an existing one."""
-    checked = _inspect(upload, MATERIAL_TYPES)
-    facts = _facts(checked)
+    (checked,) = upload_check([upload], kind=FileKind.DOCUMENT)
     title = clean_text(
-        (title or "").strip() or PurePosixPath(facts["original_name"]).stem,
+        (title or "").strip() or PurePosixPath(checked.name).stem,
         field="title",
         max_length=Material._meta.get_field("title").max_length,
     )
@@ -62,23 +59,16 @@ def material_upload(
                 topic=topic, title=title, is_public=is_public, created_by=actor
             )
             number = 1
-        version = MaterialVersion(
-            material=material, topic=topic, number=number, uploaded_by=actor, **facts
-        )
-        version.file.save(checked.content.name, checked.content, save=False)
-        version.save()
-        topic_event(
-            topic,
+        version = MaterialVersion(material=material, topic=topic, number=number)
+        upload_store(
+            version,
+            checked,
             actor=actor,
             verb="material_upload",
-            record=version,
             after={
                 "material": material.pk,
                 "title": material.title,
                 "number": number,
-                "name": facts["original_name"],
-                "sha256": facts["sha256"],
-                "size": facts["size"],
                 "is_public": material.is_public,
             },
         )

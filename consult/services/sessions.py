@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.uploads import FileKind, upload_check, upload_store
 from core.validators import clean_text
 from topics.models import Topic
 from topics.records import snapshot, topic_event
@@ -26,10 +27,7 @@ from ..models import (
 )
 from ._base import (
     CONSULT,
-    PHOTO_TYPES,
     _clean_opinion,
-    _facts,
-    _inspect,
     _load_session,
     _opinion_after,
     _participant,
@@ -298,20 +296,17 @@ def opinion_record(
 
 def photo_upload(*, actor, session_id: int, upload: UploadedFile) -> SignInPhoto:
     """Attach a photo of the paper sign-in sheet to a session."""
-    checked = _inspect(upload, PHOTO_TYPES)
-    facts = _facts(checked)
+    (checked,) = upload_check([upload], kind=FileKind.IMAGE)
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT) as (topic, _r):
         session = _load_session(topic, session_id)
         _meeting(session)
-        photo = SignInPhoto(session=session, topic=topic, uploaded_by=actor, **facts)
-        photo.file.save(checked.content.name, checked.content, save=False)
-        photo.save()
-        topic_event(
-            topic,
+        photo = SignInPhoto(session=session, topic=topic)
+        upload_store(
+            photo,
+            checked,
             actor=actor,
             verb="photo_upload",
-            record=photo,
-            after={"session": session.pk, **facts},
+            after={"session": session.pk},
         )
     return photo

@@ -5,15 +5,17 @@ import logging
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from core.errors import NotVisible
-from core.uploads import DOCUMENT_TYPES, IMAGE_TYPES, CheckedFile, check_upload
+from core.uploads import (
+    CheckedFile,
+    upload_store,
+)
 from notifications.notify import notify
 from topics.models import Topic
-from topics.records import snapshot, topic_event, topic_write
+from topics.records import topic_write
 from topics.states import Step
 
 from .. import permissions as perm
@@ -50,41 +52,20 @@ def _write(actor, topic_id: int, *, steps, check: Callable = perm.can_record):
         yield locked
 
 
-def _check_all(uploads: Iterable, *, images_only: bool = False) -> list[CheckedFile]:
-    """Check every upload before anything is stored, so a bad one saves nothing."""
-    allowed = IMAGE_TYPES if images_only else DOCUMENT_TYPES
-    limit = settings.XST_FEEDBACK_UPLOAD_MAX_BYTES
-    return [check_upload(u, allowed=allowed, max_bytes=limit) for u in uploads or ()]
-
-
 def _store(
     *, actor, topic: Topic, checked: Iterable[CheckedFile], purpose: str, **owner
 ) -> list[Attachment]:
-    stored = []
-    for item in checked:
-        attachment = Attachment(
-            topic=topic,
-            purpose=purpose,
-            name=item.name,
-            content_type=item.content_type,
-            size=item.size,
-            sha256=item.sha256,
-            uploaded_by=actor,
-            **owner,
-        )
-        attachment.file.save(item.content.name, item.content, save=False)
-        attachment.save()
-        topic_event(
-            topic,
+    """Store a feedback record's checked files as its attachments, audited."""
+    return [
+        upload_store(
+            Attachment(topic=topic, purpose=purpose, **owner),
+            item,
             actor=actor,
             verb="attachment_add",
-            record=attachment,
-            after=snapshot(
-                attachment, ["purpose", "name", "content_type", "size", "sha256"]
-            ),
+            after={"purpose": purpose},
         )
-        stored.append(attachment)
-    return stored
+        for item in checked
+    ]
 
 
 # -- step 4: compile, dispose, explain ------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from consult.selectors import topic_opinions
 from core.errors import Conflict
+from core.uploads import FileKind, upload_check
 from core.validators import clean_date, clean_text
 from topics.models import Topic
 from topics.records import snapshot, topic_event
@@ -30,7 +31,6 @@ from ..models import (
 )
 from ._base import (
     ADOPT,
-    _check_all,
     _store,
     _write,
 )
@@ -212,7 +212,7 @@ def decision_record(
     files: Iterable = (),
 ) -> Decision:
     """班子联席会议: date, attendees, the 决策方案 and its attachments."""
-    checked = _check_all(files)
+    checked = upload_check(files, kind=FileKind.DOCUMENT)
     with _write(actor, topic_id, steps=ADOPT) as topic:
         decision = Decision(
             topic=topic,

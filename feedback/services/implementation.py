@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from committees.models import Person
 from core.errors import Conflict, NotVisible
+from core.uploads import FileKind, upload_check
 from core.validators import clean_date, clean_text
 from notifications.models import Kind
 from topics.models import Topic
@@ -25,7 +26,6 @@ from ..models import (
 )
 from ._base import (
     IMPLEMENT,
-    _check_all,
     _store,
     _write,
     send_notice,
@@ -154,7 +154,7 @@ def progress_report(
     files: Iterable = (),
 ) -> ProgressReport:
     """A progress report; 100% marks the task done."""
-    checked = _check_all(files)
+    checked = upload_check(files, kind=FileKind.DOCUMENT)
     topic_id = _task_topic_id(task_id)
     task_for_check = Task.objects.select_related("topic__place", "responsible").get(
         pk=task_id

@@ -16,6 +16,7 @@ from committees.models import Place
 from committees.permissions import place_perm_holders
 from consult.selectors import topic_participants
 from core.errors import Conflict, NotVisible, Sealed
+from core.uploads import FileKind, upload_check
 from core.validators import clean_date, clean_text
 from notifications.models import Kind
 from topics.models import Topic
@@ -34,7 +35,6 @@ from ..models import (
 )
 from ._base import (
     FEEDBACK,
-    _check_all,
     _store,
     _write,
     logger,
@@ -105,7 +105,7 @@ def public_notice_create(
     files: Iterable = (),
 ) -> PublicNotice:
     """A 公示; one whose start has passed is published at once, others by the job."""
-    checked = _check_all(files)
+    checked = upload_check(files, kind=FileKind.DOCUMENT)
     with _write(actor, topic_id, steps=FEEDBACK) as topic:
         if subject not in NoticeSubject.values:
             raise ValidationError({"subject": [_("请选择公示内容类别。")]})
@@ -216,7 +216,7 @@ def public_notice_withdraw(*, actor, notice_id: int, reason: str) -> PublicNotic
 
 def public_notice_photo_add(*, actor, notice_id: int, upload) -> Attachment:
     """A photo of the 公示 as posted on the notice board, as proof."""
-    checked = _check_all([upload], images_only=True)
+    checked = upload_check([upload], kind=FileKind.IMAGE)
     with _write(actor, _notice_topic_id(notice_id), steps=FEEDBACK) as topic:
         notice = _locked_notice(topic, notice_id)
         if notice.status == NoticeStatus.WITHDRAWN:

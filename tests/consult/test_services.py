@@ -358,7 +358,7 @@ def test_material_upload_stores_hash_and_versions(clerk, topic):
     )
     assert first.sha256 == hashlib.sha256(PDF).hexdigest()
     assert first.content_type == "application/pdf"
-    assert first.file.name.startswith(f"consult/materials/{topic.pk}/")
+    assert first.file.name.startswith(f"consult/materialversion/{topic.pk}/")
     assert "方案" not in first.file.name
     second = services.material_upload(
         actor=clerk,

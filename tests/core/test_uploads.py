@@ -1,4 +1,5 @@
-"""core/uploads.py: every refusal of an upload, and how a stored file is served."""
+"""core/uploads.py: every refusal of an upload, images stored without their
+metadata, and how a stored file is served."""
 
 import hashlib
 import io
@@ -7,21 +8,33 @@ from urllib.parse import unquote
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.http import Http404
+from PIL import Image, PngImagePlugin
 
+from core import uploads
 from core.uploads import (
     DOCUMENT_TYPES,
     IMAGE_TYPES,
-    LEGACY_OFFICE_TYPES,
     NAME_MAX,
+    FileKind,
     check_upload,
     file_response,
+    upload_check,
 )
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# The signature of a PNG without a picture: recognised by type, not readable.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+
+
+def image_bytes(fmt: str = "JPEG", size=(4, 2), **save) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt, **save)
+    return out.getvalue()
+
+
+JPEG = image_bytes()
 HTML = b"<html><script>alert(1)</script></html>"
 LIMIT = 1024
 
@@ -53,7 +66,7 @@ class CountingReader(io.BytesIO):
         return block
 
 
-def test_accepted_file_is_described_and_kept_in_memory(settings, tmp_path):
+def test_accepted_file_is_described_and_nothing_is_stored(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     checked = check(SimpleUploadedFile("方案.pdf", PDF))
     assert checked.name == "方案.pdf"
@@ -76,16 +89,24 @@ def test_jpeg_may_be_named_jpg_or_jpeg_in_any_case(name, content, mime):
     assert checked.content.name.endswith(".jpg")
 
 
-def test_types_are_the_ones_both_apps_accept():
-    assert set(IMAGE_TYPES) == {"image/jpeg", "image/png"}
-    assert set(DOCUMENT_TYPES) == {
-        "application/pdf",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "image/jpeg",
-        "image/png",
+def test_one_type_table_per_purpose():
+    """Photos are JPG, PNG or WebP; documents add PDF, Word and Excel, the
+    97-2003 formats included, for every document purpose alike."""
+    assert set(IMAGE_TYPES.values()) == {".jpg", ".png", ".webp"}
+    assert set(DOCUMENT_TYPES.values()) == {
+        ".pdf",
+        ".docx",
+        ".xlsx",
+        ".doc",
+        ".xls",
+        ".jpg",
+        ".png",
+        ".webp",
     }
-    assert set(LEGACY_OFFICE_TYPES.values()) == {".doc", ".xls"}
+    assert uploads.TYPES_OF_KIND == {
+        FileKind.IMAGE: IMAGE_TYPES,
+        FileKind.DOCUMENT: DOCUMENT_TYPES,
+    }
 
 
 def test_no_file_is_refused():
@@ -158,7 +179,7 @@ def test_type_not_allowed_is_refused_and_the_allowed_ones_named(name, content):
 
 def test_images_only_names_the_image_types():
     message = refusal(SimpleUploadedFile("方案.pdf", PDF), allowed=IMAGE_TYPES)
-    assert "JPG 或 PNG" in message
+    assert "JPG、PNG 或 WEBP" in message
 
 
 @pytest.mark.parametrize(
@@ -179,6 +200,113 @@ def test_extension_that_does_not_match_the_content_is_refused(name, content):
 def test_browser_claimed_type_is_ignored():
     upload = SimpleUploadedFile("a.pdf", HTML, content_type="application/pdf")
     assert "内容与扩展名不符" in refusal(upload)
+
+
+def test_one_size_limit_for_every_purpose(settings):
+    settings.XST_UPLOAD_MAX_BYTES = len(PDF) - 1
+    for kind in FileKind:
+        with pytest.raises(ValidationError, match="文件过大"):
+            upload_check([SimpleUploadedFile("a.pdf", PDF)], kind=kind)
+    settings.XST_UPLOAD_MAX_BYTES = len(PDF)
+    (checked,) = upload_check([SimpleUploadedFile("a.pdf", PDF)], kind="document")
+    assert checked.size == len(PDF)
+
+
+def test_a_document_on_disk_is_stored_from_disk_not_read_into_memory():
+    upload = TemporaryUploadedFile("方案.pdf", "application/pdf", len(PDF), None)
+    upload.write(PDF)
+    checked = check(upload)
+    assert checked.content.file is upload
+    assert checked.sha256 == hashlib.sha256(PDF).hexdigest()
+    upload.close()
+
+
+# -- images: re-encoded without metadata
+
+
+GPS = 0x8825
+MAKE, MODEL, ORIENTATION = 0x010F, 0x0110, 0x0112
+
+
+def photo_with_gps(orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[MAKE] = "ShanZhai Phone"
+    exif[MODEL] = "X1"
+    exif[ORIENTATION] = orientation
+    exif[GPS] = {1: "N", 2: (30.0, 15.0, 7.5), 3: "E", 4: (120.0, 9.0, 3.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), (10, 120, 60)).save(
+        out, format="JPEG", exif=exif, comment=b"taken at home"
+    )
+    return out.getvalue()
+
+
+def test_a_photo_is_stored_without_exif_gps_or_camera():
+    original = photo_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS), "fixture"
+    checked = check(SimpleUploadedFile("签到表.jpg", original), allowed=IMAGE_TYPES)
+    stored = checked.content.read()
+    assert stored != original
+    assert b"ShanZhai" not in stored and b"taken at home" not in stored
+    image = Image.open(io.BytesIO(stored))
+    assert image.format == "JPEG"
+    assert not image.getexif()
+    assert "exif" not in image.info and "comment" not in image.info
+    assert checked.sha256 == hashlib.sha256(stored).hexdigest()
+    assert checked.size == len(stored)
+    assert checked.content.name.endswith(".jpg")
+
+
+def test_the_exif_orientation_is_applied_to_the_pixels():
+    # 6 = the phone was held upright: the stored picture is turned, not tagged.
+    checked = check(
+        SimpleUploadedFile("竖拍.jpg", photo_with_gps(orientation=6)),
+        allowed=IMAGE_TYPES,
+    )
+    image = Image.open(checked.content)
+    assert image.size == (20, 40)
+    assert ORIENTATION not in image.getexif()
+
+
+def test_an_image_among_documents_is_re_encoded_too():
+    checked = check(SimpleUploadedFile("现场.jpg", photo_with_gps()))
+    assert not Image.open(checked.content).getexif()
+
+
+def test_png_text_and_icc_profile_are_dropped_and_transparency_kept():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "GPS 30.25N 120.15E")
+    out = io.BytesIO()
+    Image.new("RGBA", (3, 3), (0, 0, 0, 0)).save(
+        out, format="PNG", pnginfo=info, icc_profile=b"\x00" * 128
+    )
+    checked = check(SimpleUploadedFile("张贴.png", out.getvalue()), allowed=IMAGE_TYPES)
+    image = Image.open(checked.content)
+    assert "Comment" not in image.info and "icc_profile" not in image.info
+    assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0
+
+
+def test_webp_is_accepted_and_re_encoded():
+    checked = check(
+        SimpleUploadedFile("微信图片.webp", image_bytes("WEBP")), allowed=IMAGE_TYPES
+    )
+    assert checked.content_type == "image/webp"
+    assert Image.open(checked.content).format == "WEBP"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("坏.png", PNG), ("坏.jpg", JPEG[: len(JPEG) // 3])],
+)
+def test_a_corrupt_image_is_refused_in_chinese(name, content):
+    message = refusal(SimpleUploadedFile(name, content), allowed=IMAGE_TYPES)
+    assert "图片已损坏或无法识别" in message
+
+
+def test_an_image_with_too_many_pixels_is_refused_before_decoding(monkeypatch):
+    monkeypatch.setattr(uploads, "IMAGE_MAX_PIXELS", 7)
+    message = refusal(SimpleUploadedFile("大.jpg", JPEG), allowed=IMAGE_TYPES)
+    assert "像素过多" in message
 
 
 # -- downloads

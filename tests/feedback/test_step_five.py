@@ -301,7 +301,7 @@ def test_a_withdrawn_notice_does_not_count(feedback_topic, clerk):
 
 def test_posted_photo_must_be_an_image(feedback_topic, clerk):
     notice = run_notice(feedback_topic, clerk)
-    with pytest.raises(ValidationError, match="JPG 或 PNG"):
+    with pytest.raises(ValidationError, match="JPG、PNG 或 WEBP"):
         services.public_notice_photo_add(actor=clerk, notice_id=notice.pk, upload=pdf())
     photo = services.public_notice_photo_add(
         actor=clerk, notice_id=notice.pk, upload=png()

@@ -206,7 +206,7 @@ def test_decision_with_a_bad_file_saves_nothing(
 
 
 def test_files_over_the_limit_are_refused(adopting, clerk, settings):
-    settings.XST_FEEDBACK_UPLOAD_MAX_BYTES = 10
+    settings.XST_UPLOAD_MAX_BYTES = 10
     with pytest.raises(ValidationError, match="大小上限"):
         services.decision_record(
             actor=clerk,
