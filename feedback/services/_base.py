@@ -128,6 +128,3 @@ def _store(
         )
         stored.append(attachment)
     return stored
-
-
-# -- step 4: compile, dispose, explain ------------------------------------------

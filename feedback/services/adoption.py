@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from consult.selectors import topic_opinions
 from core.errors import Conflict
+from core.text import join_list
+from topics.catalogue import Level
 from topics.models import Topic
 from topics.records import snapshot, topic_event
 
@@ -78,7 +80,11 @@ def disposition_set(
         )
         disposition.decided_by = actor
         disposition.decided_at = timezone.now()
-        disposition.save()
+        disposition.save(
+            update_fields=None
+            if disposition.pk is None
+            else [*fields, "decided_by", "decided_at"]
+        )
         topic_event(
             topic,
             actor=actor,
@@ -111,7 +117,11 @@ def compilation_save(*, actor, topic_id: int, summary: str) -> Compilation:
         compilation.summary = summary
         compilation.compiled_by = actor
         compilation.compiled_at = timezone.now()
-        compilation.save()
+        compilation.save(
+            update_fields=None
+            if compilation.pk is None
+            else ["summary", "compiled_by", "compiled_at"]
+        )
         topic_event(
             topic,
             actor=actor,
@@ -260,6 +270,20 @@ def vote_record(
     with _write(actor, topic_id, steps=ADOPT) as topic:
         if kind not in MeetingKind.values:
             raise ValidationError({"kind": [_("请选择会议类型。")]})
+        allowed = rules.meeting_kinds(topic)
+        if kind not in allowed:
+            raise ValidationError(
+                {
+                    "kind": [
+                        _("%(kind)s不能表决%(level)s议题，请选择%(allowed)s。")
+                        % {
+                            "kind": MeetingKind(kind).label,
+                            "level": Level(topic.level).label,
+                            "allowed": join_list(MeetingKind(k).label for k in allowed),
+                        }
+                    ]
+                }
+            )
         held_on = _not_future(held_on, "held_on", _("表决日期不能晚于今天。"))
         numbers = {
             name: _count(value, name)
@@ -284,7 +308,7 @@ def vote_record(
             raise Conflict(_("该议题不需要法定会议表决；如确需表决，请先标记。"))
         if Vote.objects.filter(topic=topic, passed=True).exists():
             raise Conflict(_("该议题已有通过的表决，不能再次表决。"))
-        rule = rules.meeting_rule(topic.place_id, kind)
+        rule = rules.meeting_rule(topic, kind)
         quorum_met, passed = rules.vote_result(
             rule,
             entitled=numbers["entitled"],
@@ -323,6 +347,3 @@ def vote_record(
             data={"rule": rule.as_dict()},
         )
     return vote
-
-
-# -- step 5: tasks, progress, supervision -----------------------------------------
