@@ -349,3 +349,9 @@ def test_run_due_jobs_runs_each_interval_job_once_and_skips_crontab_jobs(caplog)
     assert counts == {"tests.hourly": 3, "tests.broken": None}
     assert calls == [at]
     assert "tests.broken failed" in caplog.text
+
+
+def test_every_installed_job_is_named_after_the_app_that_runs_it():
+    for job in jobs._JOBS.values():
+        app = job.func.__module__.split(".")[0]
+        assert job.name.split(".")[0] == app, job.name
