@@ -161,3 +161,8 @@ def may_manage_rosters(user, platform: Platform) -> bool:
 def may_set_step_limits(user, place: Place) -> bool:
     """Change how long a step may take at a place: the township's administrator."""
     return _administers(user, ROLES, place)
+
+
+def may_set_rule_data(user, place: Place) -> bool:
+    """Change a township's vote rules (categories, meeting kinds): its administrator."""
+    return _administers(user, ROLES, place)

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from committees.models import Person
+from notifications.jobs import register_job
 from notifications.models import Kind
-from notifications.periodic import register_job
 from notifications.reminders import Reminder, already_sent, notify_each, reminder_key
 from topics.catalogue import Form
 from topics.states import State

@@ -1,5 +1,8 @@
-"""Writing and verifying the audit chain (one chain per subject: a topic's covers
-every record of the topic).
+"""Writing the audit chain (one chain per subject: a topic's covers every record
+of the topic), checking the events of one chain, and the words for audit verbs.
+
+Verification against the heads and the signed digest is core/chain.py, which
+imports this module; nothing here imports it back.
 
 Callers hold a lock on the subject row (or otherwise serialise writers of one
 subject); the unique (subject, seq) constraint turns any race that slips past
@@ -151,18 +154,6 @@ def chain_problems(
         prev_hash = event.hash
         seq = event.seq
     return broken
-
-
-def verify_chain(subject: models.Model) -> list[ChainBreak]:
-    """Every break of the subject's chain, also against its verified heads.
-
-    Besides the events themselves, the chain must still reach the head last
-    verified (``ChainHead``) and the head in the latest signed digest, so a
-    deleted tail or a chain rewritten from scratch is reported too.
-    """
-    from .chain import verify_subject
-
-    return verify_subject(subject)
 
 
 _VERB_LABELS: dict[str, object] = {}

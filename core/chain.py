@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from .audit import ChainBreak, chain_problems, event_break
+from .audit import ChainBreak, chain_problems, event_break, verb_label
 from .chain_keys import UnknownAuditKey, audit_key, current_key_id
 from .models import AuditEvent, ChainHead
 
@@ -376,8 +376,13 @@ def _record(
     report.written = write_digest(digest_heads, now=now)
 
 
-def verify_subject(subject: models.Model) -> list[ChainBreak]:
-    """Every break of one subject's chain, read in full; records nothing."""
+def verify_chain(subject: models.Model) -> list[ChainBreak]:
+    """Every break of the subject's chain, read in full; records nothing.
+
+    Besides the events themselves, the chain must still reach the head last
+    verified (``ChainHead``) and the head in the latest signed digest, so a
+    deleted tail or a chain rewritten from scratch is reported too.
+    """
     return verify(only=subject, record=False).breaks
 
 
@@ -403,8 +408,6 @@ def subjects_of(breaks: Iterable[ChainBreak]) -> dict[str, models.Model]:
 
 def describe(item: ChainBreak, subject: models.Model | None = None) -> str:
     """One break in words: which chain, which event, what is wrong."""
-    from .audit import verb_label
-
     facts = {
         "subject": str(subject) if subject is not None else item.subject,
         "name": item.subject,

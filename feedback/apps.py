@@ -39,5 +39,9 @@ class FeedbackConfig(AppConfig):
                 "response_answer": _("答复公示意见"),
                 "bulletin_send": _("通报协商结果"),
                 "note_append": _("追加说明"),
+                "vote_category_save": _("修改需表决的议题类别"),
+                "vote_category_delete": _("删除需表决的议题类别"),
+                "meeting_rule_save": _("修改表决规则"),
+                "meeting_rule_delete": _("删除表决规则"),
             }
         )

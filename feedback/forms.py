@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from committees.models import Person, Place
 from core.validators import date_in_window, no_control_chars, single_line
 
+from . import rules
 from .models import (
     ExplainMethod,
     MeetingKind,
@@ -120,6 +121,14 @@ class VoteForm(forms.Form):
     in_favour = forms.IntegerField(label=_("赞成"))
     against = forms.IntegerField(label=_("反对"))
     abstain = forms.IntegerField(label=_("弃权"))
+
+    def __init__(self, *args, topic, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Narrows what is offered; vote_record refuses any other kind.
+        allowed = set(rules.meeting_kinds(topic))
+        self.fields["kind"].choices = [
+            (value, label) for value, label in MeetingKind.choices if value in allowed
+        ]
 
 
 class TaskForm(forms.Form):

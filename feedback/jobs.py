@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 
 from committees import roles
 from committees.models import Person
+from notifications.jobs import register_job
 from notifications.models import Kind
-from notifications.periodic import register_job
 from notifications.reminders import (
     Reminder,
     already_sent,

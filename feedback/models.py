@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.uploads import StoredFile
-from topics.catalogue import Category
+from topics.catalogue import Category, Level
 
 
 class Outcome(models.TextChoices):
@@ -231,7 +231,11 @@ class VoteMark(models.Model):
 
 
 class MeetingRule(models.Model):
-    """Quorum and majority of a meeting kind at a township (overrides the default).
+    """A meeting kind a township's topics of one level are voted by, with its rule.
+
+    The law's kinds (``feedback.rules.DEFAULT_MEETING_KINDS``) are always
+    allowed at their level; a row overrides their quorum and majority, or lets
+    the township's topics of ``level`` be voted by another kind.
 
     Quorum: present ≥ (or >) entitled × quorum_num / quorum_den. Passing: in
     favour ≥ (or >) base × pass_num / pass_den, the base being those present or
@@ -245,6 +249,7 @@ class MeetingRule(models.Model):
         related_name="meeting_rules",
         verbose_name=_("镇"),
     )
+    level = models.CharField(_("议题层级"), max_length=8, choices=Level.choices)
     kind = models.CharField(_("会议类型"), max_length=16, choices=MeetingKind.choices)
     quorum_num = models.PositiveSmallIntegerField(_("到会比例分子"))
     quorum_den = models.PositiveSmallIntegerField(
@@ -265,7 +270,7 @@ class MeetingRule(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "表决规则")
         constraints = [
             models.UniqueConstraint(
-                fields=["township", "kind"], name="meetingrule_once"
+                fields=["township", "level", "kind"], name="meetingrule_once"
             ),
             # A share of the members: at most all of them, never of nobody.
             models.CheckConstraint(
@@ -279,7 +284,9 @@ class MeetingRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.township} · {self.get_kind_display()}"
+        return (
+            f"{self.township} · {self.get_level_display()} · {self.get_kind_display()}"
+        )
 
 
 class Vote(models.Model):

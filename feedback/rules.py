@@ -1,15 +1,17 @@
 """Which topics need a statutory vote, and when a vote passes: data with defaults.
 
-A township overrides the defaults in the admin (``VoteCategory``,
-``MeetingRule``); a clerk may mark any single topic as needing a vote
-(``VoteMark``). The result of a vote is always computed here from its numbers.
+A township overrides the defaults through ``feedback.services.rule_data``
+(called by the admin: ``VoteCategory``, ``MeetingRule``); a clerk may mark any
+single topic as needing a vote (``VoteMark``). Which meeting kinds may vote on
+a topic depends on its level; the result of a vote is always computed here
+from its numbers.
 """
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from committees.models import Place
-from topics.catalogue import Category
+from topics.catalogue import Category, Level
 
 from .models import Base, MeetingKind, MeetingRule, VoteCategory, VoteMark
 
@@ -46,6 +48,15 @@ DEFAULT_MEETING_RULES: dict[str, Rule] = {
 }
 
 
+# §六.4 法定会议表决: the bodies the law gives a say over each level's matters
+# (村民委员会组织法 §21–§26 for a village; 地方组织法 for a township). A
+# township may add others for its own level through a ``MeetingRule`` row.
+DEFAULT_MEETING_KINDS: dict[str, tuple[str, ...]] = {
+    Level.VILLAGE: (MeetingKind.VILLAGERS, MeetingKind.VILLAGER_REPS),
+    Level.TOWNSHIP: (MeetingKind.TOWN_CONGRESS,),
+}
+
+
 def township_ids(place_ids: set[int]) -> dict[int, int]:
     """The township of each place, in one query."""
     return dict(Place.objects.filter(pk__in=place_ids).values_list("pk", "township_id"))
@@ -77,9 +88,23 @@ def topics_needing_vote(topics: Sequence) -> set[int]:
     return needing
 
 
-def meeting_rule(place_id: int, kind: str) -> Rule:
-    township = township_ids({place_id}).get(place_id)
-    row = MeetingRule.objects.filter(township_id=township, kind=kind).first()
+def meeting_kinds(topic) -> list[str]:
+    """The meeting kinds that may vote on ``topic``, in the order of the choices."""
+    level = topic.level
+    township = township_ids({topic.place_id}).get(topic.place_id)
+    allowed = set(DEFAULT_MEETING_KINDS[level]) | set(
+        MeetingRule.objects.filter(township_id=township, level=level).values_list(
+            "kind", flat=True
+        )
+    )
+    return [kind for kind in MeetingKind.values if kind in allowed]
+
+
+def meeting_rule(topic, kind: str) -> Rule:
+    township = township_ids({topic.place_id}).get(topic.place_id)
+    row = MeetingRule.objects.filter(
+        township_id=township, level=topic.level, kind=kind
+    ).first()
     if row is None:
         return DEFAULT_MEETING_RULES[kind]
     return Rule(

@@ -53,7 +53,7 @@ def _adopt_page(request, topic, *, status=200, errors=(), forms_in=None):
         "errors": list(errors),
         "can_record": perm.can_record(request.user, topic) and topic.step == Step.ADOPT,
         "decision_form": forms.DecisionForm(),
-        "vote_form": forms.VoteForm(),
+        "vote_form": forms.VoteForm(topic=topic),
         "vote_mark_form": forms.VoteMarkForm(),
         "compilation_form": forms.CompilationForm(),
         "explain_methods": forms.ExplainMethod.choices,
@@ -217,6 +217,8 @@ def vote_mark(request, topic_id: int):
 @login_required
 @require_POST
 def vote(request, topic_id: int):
+    topic = _topic(request.user, topic_id)
+
     def run(d):
         result = services.vote_record(actor=request.user, topic_id=topic_id, **d)
         if not result.passed:
@@ -226,7 +228,7 @@ def vote(request, topic_id: int):
         request,
         topic_id,
         page=_adopt_page,
-        form=forms.VoteForm(request.POST),
+        form=forms.VoteForm(request.POST, topic=topic),
         run=run,
         done=_("表决结果已登记。"),
         anchor="#vote",

@@ -14,10 +14,10 @@ class NotificationsConfig(AppConfig):
 
         from core.audit import register_verbs
 
-        from . import checks, delivery, periodic, tasks  # noqa: F401 (checks)
+        from . import checks, delivery, jobs, tasks  # noqa: F401 (checks)
 
         register_verbs({"receipt_record": _("登记纸质通知签收")})
-        periodic.register_job(
+        jobs.register_job(
             "notifications.requeue_stale",
             lambda now: tasks.requeue_stale(now=now),
             description=_("重新发送滞留的通知"),
@@ -25,7 +25,7 @@ class NotificationsConfig(AppConfig):
             # two delays after it was stranded.
             every=timedelta(seconds=settings.XST_DELIVERY_SWEEP_DELAY),
         )
-        periodic.register_job(
+        jobs.register_job(
             "notifications.digest",
             lambda now: delivery.digest_send(now=now),
             description=_("发送每日消息汇总"),
@@ -34,7 +34,7 @@ class NotificationsConfig(AppConfig):
         # post_migrate from this app fires once per migrate, after every
         # app's tables (django_celery_beat's among them) exist.
         post_migrate.connect(
-            periodic.sync_on_post_migrate,
+            jobs.sync_on_post_migrate,
             sender=self,
-            dispatch_uid="notifications.periodic.sync",
+            dispatch_uid="notifications.jobs.sync",
         )

@@ -1,9 +1,9 @@
 """Reminders and escalations about records with a deadline: the public helper.
 
 Any app that watches deadlines builds on this module instead of copying it:
-topics (step deadlines, ``topics.deadlines``), consult (written-consultation
+topics (step deadlines, ``topics.jobs.deadlines``), consult (written-consultation
 reminders), feedback (overdue tasks, the end of a 公示). A scheduled job
-(``periodic.register_job``) does, in a fixed number of queries:
+(``notifications.jobs.register_job``) does, in a fixed number of queries:
 
 1. read its candidate records;
 2. give each an idempotency key with ``reminder_key(prefix, record.pk,

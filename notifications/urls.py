@@ -16,6 +16,6 @@ urlpatterns = [
         views.subject_deliveries,
         name="subject_deliveries",
     ),
-    # The topic page links here by this name (issue 6 item 14).
+    # The topic page links here by this name.
     path("topic/<int:topic_id>/", views.topic_deliveries, name="topic_deliveries"),
 ]

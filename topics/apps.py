@@ -11,10 +11,10 @@ class TopicsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
-        import topics.audit_jobs  # noqa: F401  (registers the audit checks)
         from core.audit import register_verbs
 
-        from . import deadlines, evidence, transition_messages
+        from . import evidence, transition_messages
+        from .jobs import audit, deadlines  # noqa: F401  (audit registers on import)
         from .services import ACTIONS
 
         evidence.provide_step_one()

@@ -62,7 +62,7 @@ def step_limit_set(
         after = snapshot(limit, LIMIT_FIELDS)
         if before == after:
             return limit
-        limit.save()
+        limit.save(update_fields=None if before is None else list(LIMIT_FIELDS))
         audit_record(
             subject=limit,
             actor=actor,

@@ -1,6 +1,6 @@
 """The consultation topic (议题) and its five-step state machine."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +17,11 @@ from . import permissions as perm
 from .catalogue import LEVEL_OF_PLACE, Category, Source, Tag
 from .evidence import step_complete
 from .states import ACTIVE_STATES, DEFAULT_STEP_LIMITS, STEP_OF_STATE, State, Step
+
+
+def _fsm(predicate: Callable[[object, object], bool]):
+    """Adapt a (user, topic) predicate to django-fsm's permission(instance, user)."""
+    return lambda topic, user: predicate(user, topic)
 
 
 class TopicQuerySet(models.QuerySet):
@@ -104,7 +109,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.DRAFT,
         target=State.SUBMITTED,
-        permission=perm.can_submit,
+        permission=_fsm(perm.can_submit),
         conditions=[step_complete(Step.DETERMINE)],
     )
     def submit(self) -> None:
@@ -114,7 +119,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.SUBMITTED,
         target=State.PREPARING,
-        permission=perm.can_approve,
+        permission=_fsm(perm.can_approve),
         conditions=[step_complete(Step.DETERMINE)],
     )
     def approve(self) -> None:
@@ -124,7 +129,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.SUBMITTED,
         target=State.REJECTED,
-        permission=perm.can_approve,
+        permission=_fsm(perm.can_approve),
     )
     def reject(self) -> None:
         """The secretary refuses the topic (reason required)."""
@@ -133,7 +138,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.SUBMITTED,
         target=State.DRAFT,
-        permission=perm.can_return,
+        permission=_fsm(perm.can_return),
     )
     def return_for_revision(self) -> None:
         """Back to the drafter with a reason."""
@@ -142,7 +147,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.PREPARING,
         target=State.CONSULTING,
-        permission=perm.can_run,
+        permission=_fsm(perm.can_run),
         conditions=[step_complete(Step.PREPARE)],
     )
     def start_consultation(self) -> None:
@@ -152,7 +157,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.CONSULTING,
         target=State.ADOPTING,
-        permission=perm.can_run,
+        permission=_fsm(perm.can_run),
         conditions=[step_complete(Step.CONSULT)],
     )
     def start_adoption(self) -> None:
@@ -162,7 +167,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.ADOPTING,
         target=State.FEEDBACK,
-        permission=perm.can_decide,
+        permission=_fsm(perm.can_decide),
         conditions=[step_complete(Step.ADOPT)],
     )
     def start_feedback(self) -> None:
@@ -172,7 +177,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.FEEDBACK,
         target=State.ARCHIVED,
-        permission=perm.can_run,
+        permission=_fsm(perm.can_run),
         conditions=[step_complete(Step.FEEDBACK)],
     )
     def archive(self) -> None:
@@ -182,7 +187,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=list(ACTIVE_STATES),
         target=State.WITHDRAWN,
-        permission=perm.can_withdraw,
+        permission=_fsm(perm.can_withdraw),
     )
     def withdraw(self) -> None:
         """Side exit by the secretary, with a reason."""

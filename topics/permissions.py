@@ -33,30 +33,27 @@ def can_edit(user, topic) -> bool:
     return topic.state == State.DRAFT and _own(user, roles.DRAFT, topic)
 
 
-# Transition permissions: django-fsm calls these as permission(instance, user).
-
-
-def can_submit(topic, user) -> bool:
+def can_submit(user, topic) -> bool:
     return _own(user, roles.DRAFT, topic)
 
 
-def can_approve(topic, user) -> bool:
+def can_approve(user, topic) -> bool:
     return _own(user, roles.APPROVE, topic)
 
 
-def can_return(topic, user) -> bool:
+def can_return(user, topic) -> bool:
     return _own(user, roles.REVISE, topic)
 
 
-def can_run(topic, user) -> bool:
+def can_run(user, topic) -> bool:
     return _own(user, roles.RUN, topic)
 
 
-def can_decide(topic, user) -> bool:
+def can_decide(user, topic) -> bool:
     return _own(user, roles.DECIDE, topic)
 
 
-def can_withdraw(topic, user) -> bool:
+def can_withdraw(user, topic) -> bool:
     return _own(user, roles.WITHDRAW, topic) or _township(
         user, roles.WITHDRAW_VILLAGES, topic
     )

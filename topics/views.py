@@ -33,8 +33,6 @@ PAGE_SIZE = 25
 DASHBOARD_LIMIT = 20
 
 
-# Audit verbs on a topic that are not transitions: the topic services' own, and
-# the demo data loader's (seed_demo).
 @dataclass(frozen=True)
 class Section:
     """The first rows of a dashboard list, and whether more exist."""
@@ -265,7 +263,7 @@ def _detail_response(
             for action, verdict in available(user, topic, lacking)
         ],
         "can_edit": perm.can_edit(user, topic),
-        "can_see_deliveries": perm.can_run(topic, user),
+        "can_see_deliveries": perm.can_run(user, topic),
         "ended": ended,
         "ended_label": _state_label(ended.to_state) if ended else "",
         "error": error,

@@ -182,7 +182,11 @@ def written_answer(
         opinion.kind = kind
         opinion.submitted_by = actor
         opinion.updated_at = now
-        opinion.save()
+        opinion.save(
+            update_fields=None
+            if opinion.pk is None
+            else ["content", "kind", "submitted_by", "updated_at"]
+        )
         topic_event(
             topic,
             actor=actor,

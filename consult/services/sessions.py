@@ -95,7 +95,11 @@ def attendance_mark(
         attendance.status = status
         attendance.represented_by = represented_by
         attendance.recorded_at = timezone.now()
-        attendance.save()
+        attendance.save(
+            update_fields=None
+            if attendance.pk is None
+            else ["status", "represented_by", "recorded_at"]
+        )
         topic_event(
             topic,
             actor=actor,

@@ -33,6 +33,12 @@ from .public_notices import (
     response_answer,
     response_submit,
 )
+from .rule_data import (
+    meeting_rule_delete,
+    meeting_rule_save,
+    vote_category_delete,
+    vote_category_save,
+)
 
 __all__ = [
     "bulletin_send",
@@ -40,6 +46,8 @@ __all__ = [
     "decision_record",
     "disposition_set",
     "explanation_add",
+    "meeting_rule_delete",
+    "meeting_rule_save",
     "public_notice_create",
     "public_notice_photo_add",
     "public_notice_withdraw",
@@ -52,6 +60,8 @@ __all__ = [
     "task_close",
     "task_create",
     "topic_note_append",
+    "vote_category_delete",
+    "vote_category_save",
     "vote_mark",
     "vote_record",
 ]

@@ -66,6 +66,3 @@ def _store(
         )
         for item in checked
     ]
-
-
-# -- step 4: compile, dispose, explain ------------------------------------------

@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from consult.selectors import topic_opinions
 from core.errors import Conflict
+from core.text import join_list
 from core.uploads import FileKind, upload_check
 from core.validators import clean_date, clean_text
+from topics.catalogue import Level
 from topics.models import Topic
 from topics.records import snapshot, topic_event
 
@@ -89,7 +91,11 @@ def disposition_set(
         )
         disposition.decided_by = actor
         disposition.decided_at = timezone.now()
-        disposition.save()
+        disposition.save(
+            update_fields=None
+            if disposition.pk is None
+            else [*fields, "decided_by", "decided_at"]
+        )
         topic_event(
             topic,
             actor=actor,
@@ -128,7 +134,11 @@ def compilation_save(*, actor, topic_id: int, summary: str) -> Compilation:
         compilation.summary = summary
         compilation.compiled_by = actor
         compilation.compiled_at = timezone.now()
-        compilation.save()
+        compilation.save(
+            update_fields=None
+            if compilation.pk is None
+            else ["summary", "compiled_by", "compiled_at"]
+        )
         topic_event(
             topic,
             actor=actor,
@@ -303,6 +313,20 @@ def vote_record(
     with _write(actor, topic_id, steps=ADOPT) as topic:
         if kind not in MeetingKind.values:
             raise ValidationError({"kind": [_("请选择会议类型。")]})
+        allowed = rules.meeting_kinds(topic)
+        if kind not in allowed:
+            raise ValidationError(
+                {
+                    "kind": [
+                        _("%(kind)s不能表决%(level)s议题，请选择%(allowed)s。")
+                        % {
+                            "kind": MeetingKind(kind).label,
+                            "level": Level(topic.level).label,
+                            "allowed": join_list(MeetingKind(k).label for k in allowed),
+                        }
+                    ]
+                }
+            )
         held_on = clean_date(
             held_on,
             field="held_on",
@@ -332,7 +356,7 @@ def vote_record(
             raise Conflict(_("该议题不需要法定会议表决；如确需表决，请先标记。"))
         if Vote.objects.filter(topic=topic, passed=True).exists():
             raise Conflict(_("该议题已有通过的表决，不能再次表决。"))
-        rule = rules.meeting_rule(topic.place_id, kind)
+        rule = rules.meeting_rule(topic, kind)
         quorum_met, passed = rules.vote_result(
             rule,
             entitled=numbers["entitled"],
@@ -371,6 +395,3 @@ def vote_record(
             data={"rule": rule.as_dict()},
         )
     return vote
-
-
-# -- step 5: tasks, progress, supervision -----------------------------------------

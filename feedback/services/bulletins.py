@@ -99,6 +99,3 @@ def bulletin_send(*, actor, topic_id: int) -> int:
             )
             sent += 1
     return sent
-
-
-# -- after archiving -------------------------------------------------------------------

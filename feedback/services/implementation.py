@@ -244,6 +244,3 @@ def supervision_note_add(*, actor, task_id: int, note: str) -> SupervisionNote:
             after={"task": task.pk, "note": written.note},
         )
     return written
-
-
-# -- step 5: 公示 --------------------------------------------------------------------

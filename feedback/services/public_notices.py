@@ -390,6 +390,3 @@ def response_answer(*, actor, response_id: int, answer: str) -> NoticeResponse:
             after={"answer": response.answer},
         )
     return response
-
-
-# -- step 5: 通报 ---------------------------------------------------------------------

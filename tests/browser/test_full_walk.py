@@ -29,7 +29,7 @@ from feedback.models import (
     TaskStatus,
     Vote,
 )
-from notifications.periodic import run_job
+from notifications.jobs import run_job
 from tests.browser.conftest import PHONE, no_horizontal_scroll
 from tests.factories import (
     BodyFactory,

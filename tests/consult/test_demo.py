@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from consult.models import Attendance, Opinion, Participant, Session
-from core.audit import verify_chain
+from core.chain import verify_chain
 from core.models import AuditEvent
 from demo import consult_data
 from notifications.models import Delivery

@@ -10,8 +10,8 @@ from django.utils import timezone
 from committees.models import Role
 from consult import jobs, services
 from consult.models import Session
+from notifications.jobs import _JOBS
 from notifications.models import Channel, Kind, Notification
-from notifications.periodic import _JOBS
 from tests.factories import ParticipantFactory, PersonFactory, user_with_role
 
 from .conftest import in_days

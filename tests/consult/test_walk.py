@@ -131,7 +131,7 @@ def test_walk_from_draft_to_adopting(clerk, secretary, village, council):
 
     # Every record of steps 2 and 3 is on the topic's one chain, and the
     # chain verifies.
-    from core.audit import verify_chain
+    from core.chain import verify_chain
 
     verbs = set(AuditEvent.objects.for_subject(topic).values_list("verb", flat=True))
     assert {

@@ -5,7 +5,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, connection, transaction
 
 from committees.models import Role
-from core.audit import audit_record, chain_problems, verify_chain
+from core.audit import audit_record, chain_problems
+from core.chain import verify_chain
 from core.models import AppendOnlyError, AuditEvent
 from tests.factories import (
     BodyFactory,

@@ -1,4 +1,4 @@
-"""The scheduled audit verification (topics/audit_jobs.py) tells the administrators."""
+"""The scheduled audit verification (topics/jobs/audit.py) tells the administrators."""
 
 from datetime import timedelta
 
@@ -7,8 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from committees.models import Role
+from notifications.jobs import _JOBS
 from notifications.models import Delivery, Kind, Notification
-from notifications.periodic import _JOBS
 from tests.factories import (
     BodyFactory,
     PersonFactory,
@@ -16,7 +16,7 @@ from tests.factories import (
     VillageFactory,
     user_with_role,
 )
-from topics import audit_jobs
+from topics.jobs import audit as audit_jobs
 from topics.records import topic_event, topic_write
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_a_break_with_no_administrator_is_logged_not_lost(
 
 
 def test_the_beat_task_runs_the_daily_check_by_name(topic, settings):
-    from notifications.periodic import run_job
+    from notifications.jobs import run_job
 
     assert run_job.delay(audit_jobs.DAILY_CHECK).get() == 0
     assert list(settings.XST_AUDIT_HEADS_DIR.glob("heads-*.json"))

@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from core.audit import verify_chain
-from core.chain import latest_digest, verify
+from core.chain import latest_digest, verify, verify_chain
 from core.chain_keys import AuditKeyError, parse_keys
 from core.models import AuditEvent, ChainHead
 from tests.factories import BodyFactory, PersonFactory, TopicFactory, VillageFactory

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.audit import verify_chain
+from core.chain import verify_chain
 from core.errors import NotVisible, Sealed, StepClosed
 from core.models import AuditEvent
 from tests.factories import PersonFactory, TopicFactory

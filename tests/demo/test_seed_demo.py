@@ -23,7 +23,7 @@ from committees.models import (
     Role,
     RoleGrant,
 )
-from core.audit import verify_chain
+from core.chain import verify_chain
 from core.models import AuditEvent
 from demo import feedback_data
 from topics.catalogue import category_fits, form_fits

@@ -483,7 +483,9 @@ def test_the_forms_refuse_bad_text_and_dates(
     adopting, form_class, data, field, message
 ):
     kwargs = (
-        {"topic": adopting} if form_class in (forms.TaskForm, forms.NoticeForm) else {}
+        {"topic": adopting}
+        if form_class in (forms.TaskForm, forms.NoticeForm, forms.VoteForm)
+        else {}
     )
     form = form_class(data, **kwargs)
 

@@ -14,8 +14,8 @@ from committees.models import Person, Role
 from feedback import jobs
 from feedback.models import Task, TaskStatus
 from notifications import reminders
+from notifications.jobs import _JOBS
 from notifications.models import Kind, Notification
-from notifications.periodic import _JOBS
 from tests.factories import FeedbackTaskFactory, TopicFactory, user_with_role
 from topics.states import State
 

@@ -411,6 +411,7 @@ def test_a_meeting_rule_share_cannot_exceed_the_whole(village):
     with pytest.raises(IntegrityError), transaction.atomic():
         MeetingRule.objects.create(
             township=village.parent,
+            level="village",
             kind="villagers",
             quorum_num=3,
             quorum_den=2,

@@ -283,11 +283,14 @@ def test_villager_representatives_need_two_thirds_and_a_majority(
     assert (result.quorum_met, result.passed) == (quorum, passed)
 
 
-def test_town_congress_counts_the_majority_of_all_deputies(adopting, clerk):
-    services.vote_mark(actor=clerk, topic_id=adopting.pk, reason="重大")
+def test_town_congress_counts_the_majority_of_all_deputies(township, town_clerk):
+    from tests.factories import TopicFactory
+
+    topic = TopicFactory(place=township, state=State.ADOPTING, category=Category.T1)
+    services.vote_mark(actor=town_clerk, topic_id=topic.pk, reason="重大")
     result = vote(
-        adopting,
-        clerk,
+        topic,
+        town_clerk,
         kind="town_congress",
         entitled=40,
         present=30,
@@ -303,6 +306,7 @@ def test_a_township_rule_overrides_the_default(adopting, clerk):
 
     MeetingRule.objects.create(
         township=adopting.place.parent,
+        level="village",
         kind="villager_reps",
         quorum_num=1,
         quorum_den=2,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consult.models import Opinion
-from core.audit import verify_chain
+from core.chain import verify_chain
 from core.models import AuditEvent
 from feedback.models import (
     Bulletin,

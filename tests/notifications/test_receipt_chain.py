@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from committees.models import Role
 from consult import services as consult_services
-from core.audit import verify_chain
+from core.chain import verify_chain
 from core.errors import Sealed
 from core.models import AuditEvent
 from notifications import services

@@ -18,7 +18,7 @@ from django.db import connection, connections, transaction
 from django_fsm import ConcurrentTransition
 
 from committees.models import Role
-from core.audit import verify_chain
+from core.chain import verify_chain
 from core.models import AuditEvent
 from tests.factories import BodyFactory, TopicFactory, VillageFactory, user_with_role
 from topics import actions

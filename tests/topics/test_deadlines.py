@@ -13,15 +13,15 @@ from guardian.shortcuts import assign_perm
 
 from committees.models import Place, PlaceKind, Role
 from notifications import reminders
+from notifications.jobs import run_job
 from notifications.models import Kind, Notification
-from notifications.periodic import run_job
 from tests.factories import (
     TopicFactory,
     UserFactory,
     VillageFactory,
     user_with_role,
 )
-from topics import deadlines
+from topics.jobs import deadlines
 from topics.models import StepLimit, Topic
 from topics.services import topic_transition
 from topics.states import State

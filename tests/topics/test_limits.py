@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from committees.models import Role
-from core.audit import verb_label, verify_chain
+from core.audit import verb_label
+from core.chain import verify_chain
 from core.models import AuditEvent
 from tests.factories import (
     TopicFactory,

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from notifications.periodic import run_due_jobs
+from notifications.jobs import run_due_jobs
 
 
 def site_url(addrport: str) -> str:

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from committees import roles
+from notifications.jobs import register_job
 from notifications.models import Kind
-from notifications.periodic import register_job
 from notifications.reminders import (
     Reminder,
     already_sent,
@@ -35,8 +35,8 @@ from notifications.reminders import (
     unique_users,
 )
 
-from .models import StepLimit, Topic, step_limits
-from .states import DEFAULT_STEP_LIMITS, State
+from ..models import StepLimit, Topic, step_limits
+from ..states import DEFAULT_STEP_LIMITS, State
 
 logger = logging.getLogger(__name__)
 

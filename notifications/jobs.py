@@ -5,11 +5,12 @@ every ``migrate`` each registered job gets a django-celery-beat
 ``PeriodicTask`` if it has none, so administrators see the schedules in the
 admin and may change or disable them there. The sync only creates rows (an
 edited schedule stays edited), apart from moving rows written for the task's
-old name (``run_check``) to the new one without leaving duplicates.
+old names (``notifications.periodic.run_check`` and ``.run_job``) to the
+current one without leaving duplicates.
 
-Not to be confused with the evidence checks of a step (``topics.evidence``)
-or the deadline watch of topics (``topics.deadlines``), which is one of the
-jobs registered here.
+Each app keeps its jobs in its ``jobs`` module and names them after the app
+(``topics.step_reminders``, ``consult.…``); this module is notifications' own.
+Not to be confused with the evidence checks of a step (``topics.evidence``).
 """
 
 import json
@@ -28,9 +29,13 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 logger = logging.getLogger(__name__)
 
-RUN_JOB_TASK = "notifications.periodic.run_job"
-# The task's name before the rename; beat rows still naming it are moved.
-LEGACY_RUN_CHECK_TASK = "notifications.periodic.run_check"
+RUN_JOB_TASK = "notifications.jobs.run_job"
+# The task's names before the renames (run_check → run_job, then the module
+# periodic → jobs); beat rows still naming them are moved.
+LEGACY_RUN_JOB_TASKS = (
+    "notifications.periodic.run_check",
+    "notifications.periodic.run_job",
+)
 CRONTAB_FIELDS = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
 
 
@@ -79,10 +84,6 @@ def register_job(
         every=every,
         crontab=dict(crontab) if crontab is not None else None,
     )
-
-
-# The registry's names before the rename, for apps written against them in
-# parallel branches of this release; new code uses register_job.
 
 
 # Jobs run hourly or daily over the whole installation; the global task limit
@@ -164,7 +165,7 @@ def _scheduled_job_names(rows: Iterable[str | None]) -> set[str]:
 
 
 def rename_legacy_tasks(periodic_task_model, *, using: str = DEFAULT_DB_ALIAS) -> int:
-    """Move beat rows of ``run_check`` to ``run_job``; return how many moved.
+    """Move beat rows of the task's old names to ``run_job``; return how many moved.
 
     A job that already has a ``run_job`` row keeps that one (the row the
     administrator sees and may have edited) and its old row is deleted, so
@@ -176,7 +177,7 @@ def rename_legacy_tasks(periodic_task_model, *, using: str = DEFAULT_DB_ALIAS) -
         tasks.filter(task=RUN_JOB_TASK).values_list("args", flat=True)
     )
     moved = 0
-    for row in tasks.filter(task=LEGACY_RUN_CHECK_TASK).order_by("pk"):
+    for row in tasks.filter(task__in=LEGACY_RUN_JOB_TASKS).order_by("pk"):
         name = _job_name(row.args)
         if name in scheduled:
             row.delete()

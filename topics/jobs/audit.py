@@ -1,7 +1,9 @@
 """Scheduled verification of the audit chains; the administrators hear of a break.
 
 core/ keeps the chains and verifies them (core/chain.py) but sits below
-notifications, so the job that tells people lives here. Daily, the chains are
+committees and notifications, and telling people needs both (the township of a
+topic, its administrators, ``notify``, the job registry): so the job lives here
+and is named after this app. Daily, the chains are
 verified incrementally (what was added since each chain's last verified head,
 the heads themselves and the latest signed digest); weekly, in full, which also
 rereads older events. A break is reported to the holders of the administrator
@@ -24,16 +26,16 @@ from committees.models import Place, PlaceKind
 from committees.permissions import place_perm_holders
 from core.audit import ChainBreak
 from core.chain import Report, describe, subjects_of, verify
+from notifications.jobs import register_job
 from notifications.models import Kind
 from notifications.notify import notify
-from notifications.periodic import register_job
 
-from .models import Topic
+from ..models import Topic
 
 logger = logging.getLogger(__name__)
 
-DAILY_CHECK = "core.audit_daily"
-WEEKLY_CHECK = "core.audit_weekly"
+DAILY_CHECK = "topics.audit_daily"
+WEEKLY_CHECK = "topics.audit_weekly"
 # The administrator role's own permission (committees/roles.py): whoever may
 # export the dossiers, audit trail included, must hear that it broke.
 ADMIN_PERMISSION = roles.EXPORT
