@@ -14,7 +14,7 @@ def township_congress_rules_at_township_level(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("committees", "0004_permission_name_full_width"),
-        ("feedback", "0001_feedback_records"),
+        ("feedback", "0002_stored_file_columns"),
     ]
 
     operations = [
