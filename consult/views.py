@@ -147,17 +147,16 @@ def _on_prepare(
 ):
     """Run a step-2 service; refused, the prepare page again with ``form`` in
     its ``slot`` (the input kept, the messages at its fields)."""
-    shown = {slot: form} if slot else {}
+    bound = {slot: form} if slot else {}
     return answer(
         request,
         form=form,
-        shown=bool(slot),
         page=lambda status, errors: _prepare_page(
             request,
             topic,
             status=status,
             errors=errors,
-            forms_in={**shown, **(forms_in or {})},
+            forms_in={**bound, **(forms_in or {})},
         ),
         run=run,
         done=done,
@@ -499,7 +498,6 @@ def _on_session(
     return answer(
         request,
         form=form,
-        shown=bool(slot),
         page=lambda status, errors: _session_page(
             request,
             session,

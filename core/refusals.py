@@ -71,27 +71,27 @@ def answer(
     done: str | Callable[[dict], str],
     to: str,
     form: forms.Form | None = None,
-    shown: bool = True,
 ) -> HttpResponse:
     """Validate ``form``, run the service, redirect to ``to``; or ``page`` again.
 
-    ``page(status, errors)`` renders the page with the bound form in place;
-    ``errors`` are the messages for the top of the page. A form the page does
-    not show again (``shown=False``, a row's own small form) has all its
-    messages at the top, each named by its field's label. ``done`` is the
-    success message, or a function of the cleaned data giving it.
+    ``page(status, errors)`` renders the page with the bound form in place
+    (each message at its field); ``errors`` sum them up for the top of the
+    page, each named by its field's label, so a message is seen even where
+    the page does not show that form now (a row's own small form, a section
+    the topic's state hides). ``done`` is the success message, or a function
+    of the cleaned data giving it.
     """
     if form is not None and not form.is_valid():
-        return page(400, [] if shown else form_errors(form))
+        return page(400, form_errors(form))
+    cleaned = form.cleaned_data if form is not None else {}
     try:
-        run(form.cleaned_data if form is not None else {})
+        run(cleaned)
     except ValidationError as invalid:
-        rest = place_errors(form if shown else None, invalid)
-        return page(400, rest)
+        rest = place_errors(form, invalid)
+        return page(400, (form_errors(form) if form is not None else []) + rest)
     except PermissionDenied as denied:
         return page(403, [str(denied) or _("您不能进行这项操作。")])
     except Conflict as conflict:
         return page(409, [conflict.message])
-    cleaned = form.cleaned_data if form is not None else {}
     messages.success(request, done(cleaned) if callable(done) else done)
     return redirect(to)
