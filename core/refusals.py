@@ -4,8 +4,9 @@ A service refuses with ``ValidationError`` (bad input: 400), ``PermissionDenied`
 (403) or ``core.errors.Conflict`` and its kinds ``StepClosed`` and ``Sealed``
 (the state does not allow it now: 409). The page is rendered again with the
 bound form, so what the user typed stays in the boxes and each message stands
-at its field; a message about no field of the form goes at the top. Success
-redirects (post/redirect/get) with the done message.
+at its field; the top of the page sums the messages up (and carries those
+about no field of the form). Success redirects (post/redirect/get) with the
+done message.
 """
 
 from collections.abc import Callable
@@ -38,20 +39,15 @@ def form_errors(form: forms.Form) -> list[str]:
     ]
 
 
-def place_errors(
-    form: forms.Form | None,
-    invalid: ValidationError,
-    *,
-    aliases: dict[str, str] | None = None,
-) -> list[str]:
+def place_errors(form: forms.Form | None, invalid: ValidationError) -> list[str]:
     """Put a service's field messages on the form's fields; return the others.
 
-    ``aliases`` maps a service's field name to the form's where they differ
-    (the service's ``signed_at`` is the form's ``signed_on``).
+    A form's ``service_fields`` maps a service's field name to the form's
+    where they differ (the service's ``signed_at`` is the form's ``signed_on``).
     """
     if form is None or not hasattr(invalid, "error_dict"):
         return list(invalid.messages)
-    aliases = aliases or getattr(form, "service_fields", {})
+    aliases = getattr(form, "service_fields", {})
     rest = []
     for name, errors in invalid.message_dict.items():
         name = aliases.get(name, name)

@@ -140,6 +140,24 @@ def test_a_receipt_dated_tomorrow_is_refused_at_its_field_on_either_page(
     assert paper.status == DeliveryStatus.QUEUED
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_a_receipt_dated_before_the_notice_is_refused_at_the_date_field(
+    client, clerk, topic, paper, page
+):
+    """The service's ``signed_at`` message stands at the form's date box."""
+    client.force_login(clerk)
+    post, _name = PAGES[page]
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+
+    response = post(client, topic, paper, signed_by="王五家属", signed_on=yesterday)
+
+    assert response.status_code == 400
+    assert field_error("signed_on", "签收日期不能早于通知发出的日期") in response.text
+    assert f'value="{yesterday}"' in response.text
+    paper.refresh_from_db()
+    assert paper.status == DeliveryStatus.QUEUED
+
+
 # -- refused step forms keep what was typed ---------------------------------------
 
 
