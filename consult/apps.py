@@ -49,6 +49,7 @@ class ConsultConfig(AppConfig):
                 "participant_add": _("加入参与对象"),
                 "participant_remove": _("移出参与对象"),
                 "notice_send": _("发送参会通知"),
+                # Receipts are ``receipt_record`` now; older chains hold this.
                 "notice_receipt": _("登记纸质通知签收"),
                 "material_upload": _("上传议题资料"),
                 "material_send": _("发送议题资料"),

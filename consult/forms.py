@@ -12,7 +12,7 @@ from committees.models import MemberCategory
 from core.validators import date_in_window, no_control_chars, single_line
 from topics.catalogue import forms_for
 
-from .models import AttendanceStatus, OpinionKind
+from .models import OpinionKind
 
 DATETIME = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -95,4 +95,134 @@ class OpinionForm(_Form):
     )
 
 
-ATTENDANCE_CHOICES = AttendanceStatus.choices
+class _WithParticipant(OpinionForm):
+    """An opinion entered for someone on the list.
+
+    ``participants`` fill the choice (the service checks the pick); without
+    them, as for a participant writing their own, the field is left out.
+    ``extra`` names the optional fields the page shows (a correction's or a
+    late answer's reason); the others are left out too.
+    """
+
+    participant = forms.TypedChoiceField(
+        label=_("参与对象"), coerce=int, required=False, empty_value=None
+    )
+    participant_label = _("参与对象")
+    participant_blank = False
+    participant_id = "participant"
+    optional: tuple[str, ...] = ()
+
+    def __init__(self, *args, participants=None, extra=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if participants is None:
+            del self.fields["participant"]
+        else:
+            field = self.fields["participant"]
+            field.label = self.participant_label
+            field.widget.attrs["id"] = self.participant_id
+            blank = [("", "—")] if self.participant_blank else []
+            field.choices = blank + [(p.pk, p.person.name) for p in participants]
+        for name in self.optional:
+            if name not in extra:
+                del self.fields[name]
+        self.order_fields(["participant"])
+
+
+class PreOpinionForm(_WithParticipant):
+    participant_label = _("提出意见的参与对象")
+    participant_id = "pre-participant"
+
+
+class SessionOpinionForm(_WithParticipant):
+    """An opinion heard at a meeting, by someone on the list or as recorded."""
+
+    participant_label = _("发言人（名单中）")
+    participant_blank = True
+    participant_id = "op-participant"
+    optional = ("correction",)
+
+    author_name = forms.CharField(
+        label=_("或按记录填写发言人"),
+        max_length=64,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"id": "op-author"}),
+    )
+    # Asked by the browser; the service says why when it is missing.
+    correction = forms.CharField(
+        label=_("补录理由"),
+        max_length=1000,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"id": "op-correction", "required": True}),
+    )
+
+    field_order = ["participant", "author_name"]
+
+
+class WrittenAnswerForm(_WithParticipant):
+    optional = ("late_reason",)
+
+    late_reason = forms.CharField(
+        label=_("截止后补录的原因（截止后必填）"),
+        max_length=1000,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"id": "late"}),
+    )
+
+
+class RecordForm(_Form):
+    """Minutes of a meeting; ``correction`` is asked once the step has passed."""
+
+    minutes = forms.CharField(
+        label=_("会议记录"),
+        required=False,
+        validators=[no_control_chars],
+        widget=forms.Textarea(attrs={"rows": 6, "id": "minutes"}),
+    )
+    consensus = forms.CharField(
+        label=_("形成的共识"),
+        required=False,
+        validators=[no_control_chars],
+        widget=forms.Textarea(attrs={"rows": 3, "id": "consensus"}),
+    )
+    disputed = forms.CharField(
+        label=_("仍有分歧的问题"),
+        required=False,
+        validators=[no_control_chars],
+        widget=forms.Textarea(attrs={"rows": 3, "id": "disputed"}),
+    )
+    # Asked by the browser; the service says why when it is missing.
+    correction = forms.CharField(
+        label=_("更正理由"),
+        max_length=1000,
+        required=False,
+        validators=[single_line],
+        widget=forms.TextInput(attrs={"id": "correction", "required": True}),
+    )
+
+    def __init__(self, *args, correcting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not correcting:
+            del self.fields["correction"]
+
+
+class GapForm(_Form):
+    reason = forms.CharField(
+        label=_("名单缺少上述界别的原因（缺项时进入下一步必须说明）"),
+        max_length=1000,
+        required=False,
+        validators=[no_control_chars],
+        widget=forms.Textarea(attrs={"rows": 2, "id": "gap-reason"}),
+    )
+
+
+class CommentForm(_Form):
+    content = forms.CharField(
+        label=_("我的意见"),
+        max_length=5000,
+        validators=[no_control_chars],
+        widget=forms.Textarea(attrs={"rows": 3, "id": "comment"}),
+        error_messages={"required": _("请填写意见内容。")},
+    )

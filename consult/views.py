@@ -1,34 +1,47 @@
 """Pages of steps 2 and 3. Thin: parse, call a service, show what selectors read.
 
-A refused or invalid action comes back to the page it was sent from with the
-service's message; nothing is half-saved because each service is one
-transaction.
+A refused or invalid action renders the page it was sent from again, with the
+user's input in the form and the service's message at its field (status 400,
+or 403/409 with the message at the top: ``core.refusals``); nothing is
+half-saved because each service is one transaction. Success redirects.
 """
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.contrib.contenttypes.models import ContentType
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import Conflict
+from core.refusals import answer
 from core.uploads import file_response
+from notifications.forms import ReceiptForm
+from notifications.models import Channel, Delivery
+from notifications.services import receipt_record
 from topics import evidence
 from topics.models import Topic
 from topics.states import Step
 
 from . import permissions as perm
-from . import selectors, services
-from .forms import MaterialForm, OpinionForm, PersonForm, SessionForm
+from . import rules, selectors, services
+from .forms import (
+    CommentForm,
+    GapForm,
+    MaterialForm,
+    PersonForm,
+    PreOpinionForm,
+    RecordForm,
+    SessionForm,
+    SessionOpinionForm,
+    WrittenAnswerForm,
+)
 from .models import AttendanceStatus, MaterialVersion, Session, SignInPhoto
 
 
@@ -50,20 +63,6 @@ def _session(user, session_id: int) -> Session:
     return session
 
 
-def _acted(request, back: str, call, done: str):
-    """Run a service; show its refusal on the page it came from."""
-    try:
-        call()
-    except ValidationError as invalid:
-        for message in invalid.messages:
-            messages.error(request, message)
-    except Conflict as conflict:
-        messages.error(request, conflict.message)
-    else:
-        messages.success(request, done)
-    return redirect(back)
-
-
 def _post_int(request, name: str) -> int | None:
     try:
         return int(request.POST.get(name, ""))
@@ -71,15 +70,8 @@ def _post_int(request, name: str) -> int | None:
         return None
 
 
-def _form_errors(request, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
-
-
 def topic_action(view):
-    """A POST action on a topic: login, the topic visible, back to ``back``."""
+    """A POST action on a topic: login, the topic visible."""
 
     @login_required
     @require_POST
@@ -105,223 +97,275 @@ def session_action(view):
 # -- step 2
 
 
-@login_required
-def prepare(request, topic_id: int):
-    topic = _topic(request.user, topic_id)
+def _prepare_page(request, topic, *, status=200, errors=(), forms_in=None):
     context = selectors.prepare_page(topic)
     clerk = perm.can_run(request.user, topic)
+    participants = context["participants"]
+    writes = rules.writable(topic)
     context.update(
         {
             "topic": topic,
             "clerk": clerk,
             "own": perm.participant_of(request.user, topic),
             "missing": evidence.missing(topic, Step.PREPARE),
-            "session_form": SessionForm(
-                topic=topic, participants=context["participants"]
-            ),
+            "session_form": SessionForm(topic=topic, participants=participants),
             "person_form": PersonForm(),
             "material_form": MaterialForm(),
-            "opinion_form": OpinionForm(),
-            "in_step": topic.step == Step.PREPARE,
+            "opinion_form": PreOpinionForm(
+                participants=participants if clerk else None
+            ),
+            "gap_form": GapForm(
+                initial={"reason": getattr(context["plan"], "gap_reason", "")}
+            ),
+            "writes": writes,
+            "in_step": writes["participants"],
             "min_days": settings.XST_NOTICE_MIN_DAYS,
             "categories_choices": selectors.MemberCategory.choices,
             "now": timezone.now(),
+            "errors": list(errors),
+            **(forms_in or {}),
         }
     )
-    return render(request, "consult/prepare.html", context)
+    return render(request, "consult/prepare.html", context, status=status)
 
 
-def _back(topic) -> str:
-    return reverse("consult:prepare", kwargs={"topic_id": topic.pk})
+@login_required
+def prepare(request, topic_id: int):
+    return _prepare_page(request, _topic(request.user, topic_id))
+
+
+def _on_prepare(
+    request,
+    topic,
+    *,
+    run: Callable[[dict], object],
+    done: str,
+    form=None,
+    slot: str = "",
+    forms_in: dict | None = None,
+    anchor: str = "",
+):
+    """Run a step-2 service; refused, the prepare page again with ``form`` in
+    its ``slot`` (the input kept, the messages at its fields)."""
+    bound = {slot: form} if slot else {}
+    return answer(
+        request,
+        form=form,
+        page=lambda status, errors: _prepare_page(
+            request,
+            topic,
+            status=status,
+            errors=errors,
+            forms_in={**bound, **(forms_in or {})},
+        ),
+        run=run,
+        done=done,
+        to=reverse("consult:prepare", kwargs={"topic_id": topic.pk}) + anchor,
+    )
 
 
 @topic_action
 def session_add(request, topic):
     participants = list(selectors.topic_participants([topic.pk]))
-    form = SessionForm(request.POST, topic=topic, participants=participants)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(_back(topic))
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.session_plan(
+        topic,
+        form=SessionForm(request.POST, topic=topic, participants=participants),
+        slot="session_form",
+        run=lambda d: services.session_plan(
             actor=request.user,
             topic_id=topic.pk,
-            form=form.cleaned_data["form"],
-            starts_at=form.cleaned_data["starts_at"],
-            ends_at=form.cleaned_data["ends_at"],
-            location=form.cleaned_data["location"],
-            agenda=form.cleaned_data["agenda"],
-            host=form.cleaned_data["host"],
-            interviewee_id=form.cleaned_data["interviewee"],
+            form=d["form"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            location=d["location"],
+            agenda=d["agenda"],
+            host=d["host"],
+            interviewee_id=d["interviewee"],
         ),
-        _("协商活动已安排。"),
+        done=_("协商活动已安排。"),
+        anchor="#plan",
     )
 
 
 @session_action
 def session_edit(request, session):
     form = SessionForm(request.POST, topic=session.topic)
-    back = _back(session.topic)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(back)
-    return _acted(
+    return _on_prepare(
         request,
-        back,
-        lambda: services.session_reschedule(
+        session.topic,
+        form=form,
+        slot="edit_form",
+        forms_in={"edit_session": session.pk},
+        run=lambda d: services.session_reschedule(
             actor=request.user,
             session_id=session.pk,
-            form=form.cleaned_data["form"],
-            starts_at=form.cleaned_data["starts_at"],
-            ends_at=form.cleaned_data["ends_at"],
-            location=form.cleaned_data["location"],
-            agenda=form.cleaned_data["agenda"],
-            host=form.cleaned_data["host"],
+            form=d["form"],
+            starts_at=d["starts_at"],
+            ends_at=d["ends_at"],
+            location=d["location"],
+            agenda=d["agenda"],
+            host=d["host"],
         ),
-        _("协商活动已调整；如已发过通知，已重新通知全部参与对象。"),
+        done=_("协商活动已调整；如已发过通知，已重新通知全部参与对象。"),
+        anchor="#plan",
     )
 
 
 @topic_action
 def roster_add(request, topic):
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.participants_from_roster(
+        topic,
+        run=lambda d: services.participants_from_roster(
             actor=request.user,
             topic_id=topic.pk,
             platform_id=_post_int(request, "platform") or 0,
             categories=request.POST.getlist("category") or None,
         ),
-        _("已从平台名册加入参与对象。"),
+        done=_("已从平台名册加入参与对象。"),
+        anchor="#participants",
     )
 
 
 @topic_action
 def person_add(request, topic):
-    form = PersonForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(_back(topic))
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.participant_add_person(
-            actor=request.user, topic_id=topic.pk, **form.cleaned_data
+        topic,
+        form=PersonForm(request.POST),
+        slot="person_form",
+        run=lambda d: services.participant_add_person(
+            actor=request.user, topic_id=topic.pk, **d
         ),
-        _("已加入参与对象。"),
+        done=_("已加入参与对象。"),
+        anchor="#participants",
     )
 
 
 @topic_action
 def participant_remove(request, topic):
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.participant_remove(
+        topic,
+        run=lambda d: services.participant_remove(
             actor=request.user,
             topic_id=topic.pk,
             participant_id=_post_int(request, "participant") or 0,
         ),
-        _("已移出名单。"),
+        done=_("已移出名单。"),
+        anchor="#participants",
     )
 
 
 @topic_action
 def gap_explain(request, topic):
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.participants_gap_explain(
-            actor=request.user, topic_id=topic.pk, reason=request.POST.get("reason")
+        topic,
+        form=GapForm(request.POST),
+        slot="gap_form",
+        run=lambda d: services.participants_gap_explain(
+            actor=request.user, topic_id=topic.pk, reason=d["reason"]
         ),
-        _("缺项说明已记录。"),
+        done=_("缺项说明已记录。"),
+        anchor="#participants",
     )
 
 
 @topic_action
 def meeting_notice_send(request, topic):
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.meeting_notice_send(actor=request.user, topic_id=topic.pk),
-        _("参会通知已发送。"),
+        topic,
+        run=lambda d: services.meeting_notice_send(
+            actor=request.user, topic_id=topic.pk
+        ),
+        done=_("参会通知已发送。"),
+        anchor="#notices",
     )
-
-
-def _signed_at(value: str):
-    """The day written on a paper receipt, as noon of that day (today: now)."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    if day >= timezone.localdate():
-        return None if day == timezone.localdate() else timezone.now() + timedelta(1)
-    return timezone.make_aware(datetime.combine(day, time(12)))
 
 
 @topic_action
 def meeting_notice_receipt(request, topic):
-    return _acted(
+    """A paper receipt typed on the step-2 page: the same service and form as
+    the topic's delivery page (``notifications:receipt``)."""
+    delivery_id = _post_int(request, "delivery")
+    if not Delivery.objects.filter(
+        pk=delivery_id,
+        channel=Channel.PAPER,
+        notification__about_type=ContentType.objects.get_for_model(Topic),
+        notification__about_id=topic.pk,
+    ).exists():
+        raise Http404
+    form = ReceiptForm(request.POST)
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.meeting_notice_receipt(
+        topic,
+        form=form,
+        slot="receipt_form",
+        forms_in={"receipt_delivery": delivery_id},
+        run=lambda d: receipt_record(
             actor=request.user,
-            topic_id=topic.pk,
-            delivery_id=_post_int(request, "delivery") or 0,
-            signed_by=request.POST.get("signed_by", ""),
-            signed_at=_signed_at(request.POST.get("signed_on", "")),
+            delivery_id=delivery_id,
+            signed_by=d["signed_by"],
+            signed_at=form.signed_at(),
         ),
-        _("纸质通知签收已登记。"),
+        done=_("纸质通知签收已登记。"),
+        anchor="#notices",
     )
 
 
 @topic_action
 def material_upload(request, topic):
-    form = MaterialForm(request.POST, request.FILES)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return redirect(_back(topic))
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.material_upload(
+        topic,
+        form=MaterialForm(request.POST, request.FILES),
+        # A new version of a listed material is its row's own small form.
+        slot="" if request.POST.get("material") else "material_form",
+        run=lambda d: services.material_upload(
             actor=request.user,
             topic_id=topic.pk,
-            upload=form.cleaned_data["file"],
-            title=form.cleaned_data["title"],
-            is_public=form.cleaned_data["is_public"],
+            upload=d["file"],
+            title=d["title"],
+            is_public=d["is_public"],
             material_id=_post_int(request, "material"),
         ),
-        _("资料已上传。"),
+        done=_("资料已上传。"),
+        anchor="#materials",
     )
 
 
 @topic_action
 def material_send(request, topic):
-    return _acted(
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.material_send(actor=request.user, topic_id=topic.pk),
-        _("资料已发送给参与对象。"),
+        topic,
+        run=lambda d: services.material_send(actor=request.user, topic_id=topic.pk),
+        done=_("资料已发送给参与对象。"),
+        anchor="#materials",
     )
 
 
 @topic_action
 def pre_opinion(request, topic):
-    return _acted(
+    clerk = perm.can_run(request.user, topic)
+    participants = list(selectors.topic_participants([topic.pk])) if clerk else None
+    return _on_prepare(
         request,
-        _back(topic),
-        lambda: services.opinion_pre_collect(
+        topic,
+        form=PreOpinionForm(request.POST, participants=participants),
+        slot="opinion_form",
+        run=lambda d: services.opinion_pre_collect(
             actor=request.user,
             topic_id=topic.pk,
-            content=request.POST.get("content", ""),
-            kind=request.POST.get("kind", ""),
-            participant_id=_post_int(request, "participant"),
+            content=d["content"],
+            kind=d["kind"],
+            participant_id=d.get("participant"),
         ),
-        _("会前意见已记录。"),
+        done=_("会前意见已记录。"),
+        anchor="#pre-opinions",
     )
 
 
@@ -375,14 +419,35 @@ def sessions(request, topic_id: int):
     )
 
 
-@login_required
-def session_detail(request, session_id: int):
-    session = _session(request.user, session_id)
+def _session_forms(session, *, clerk: bool, data=None) -> dict:
+    """The session page's forms, unbound or bound to a refused POST."""
+    topic = session.topic
+    correcting = rules.correctable(topic, "session")
+    participants = list(selectors.topic_participants([topic.pk])) if clerk else None
+    return {
+        "record_form": RecordForm(data, correcting=correcting),
+        "opinion_form": SessionOpinionForm(
+            data,
+            participants=participants,
+            extra=("correction",) if correcting else (),
+        ),
+        "own_answer_form": WrittenAnswerForm(data),
+        "paper_answer_form": WrittenAnswerForm(
+            data, participants=participants, extra=("late_reason",)
+        ),
+        "comment_form": CommentForm(data),
+    }
+
+
+def _session_page(request, session, *, status=200, errors=(), forms_in=None):
     topic = session.topic
     clerk = perm.can_run(request.user, topic)
     own = perm.participant_of(request.user, topic)
     context = selectors.session_page(session, moderator=clerk, own=own)
     now = timezone.now()
+    forms = _session_forms(session, clerk=clerk)
+    # The minutes as they stand now, corrections applied.
+    forms["record_form"].initial = context["record"]
     context.update(
         {
             "session": session,
@@ -395,30 +460,63 @@ def session_detail(request, session_id: int):
             ),
             "can_view_topic": perm.can_view(request.user, topic),
             "can_comment": perm.can_comment(request.user, session),
-            "is_open": not session.closed_at
-            and session.starts_at <= now <= session.ends_at,
-            "in_step": topic.step == Step.CONSULT,
+            "is_open": rules.online_open(session, now),
+            "in_step": rules.writable(topic)["session"],
             # Records of a step the topic has left: a clerk may still correct
             # them with a reason (the archived topic is sealed).
-            "correctable": bool(topic.step and topic.step > Step.CONSULT),
+            "correctable": rules.correctable(topic, "session"),
             "statuses": AttendanceStatus.choices,
-            "opinion_form": OpinionForm(),
             "now": now,
+            "errors": list(errors),
+            **forms,
+            **(forms_in or {}),
         }
     )
-    return render(request, "consult/session.html", context)
+    return render(request, "consult/session.html", context, status=status)
 
 
-def _session_back(session) -> str:
-    return reverse("consult:session", kwargs={"session_id": session.pk})
+@login_required
+def session_detail(request, session_id: int):
+    return _session_page(request, _session(request.user, session_id))
+
+
+def _on_session(
+    request,
+    session,
+    *,
+    run: Callable[[dict], object],
+    done: str,
+    slot: str = "",
+    anchor: str = "",
+):
+    """Run a step-3 service; refused, the session page again with the form of
+    ``slot`` bound to what was posted."""
+    form = None
+    if slot:
+        clerk = perm.can_run(request.user, session.topic)
+        form = _session_forms(session, clerk=clerk, data=request.POST)[slot]
+    return answer(
+        request,
+        form=form,
+        page=lambda status, errors: _session_page(
+            request,
+            session,
+            status=status,
+            errors=errors,
+            forms_in={slot: form} if slot else None,
+        ),
+        run=run,
+        done=done,
+        to=reverse("consult:session", kwargs={"session_id": session.pk}) + anchor,
+    )
 
 
 @session_action
 def attendance(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.attendance_mark(
+        session,
+        run=lambda d: services.attendance_mark(
             actor=request.user,
             session_id=session.pk,
             participant_id=_post_int(request, "participant") or 0,
@@ -426,122 +524,134 @@ def attendance(request, session):
             represented_by=request.POST.get("represented_by", ""),
             correction=request.POST.get("correction", ""),
         ),
-        _("签到已登记。"),
+        done=_("签到已登记。"),
+        anchor="#attendance",
     )
 
 
 @session_action
 def session_record(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.session_record(
+        session,
+        slot="record_form",
+        run=lambda d: services.session_record(
             actor=request.user,
             session_id=session.pk,
-            minutes=request.POST.get("minutes", ""),
-            consensus=request.POST.get("consensus", ""),
-            disputed=request.POST.get("disputed", ""),
-            correction=request.POST.get("correction", ""),
+            minutes=d["minutes"],
+            consensus=d["consensus"],
+            disputed=d["disputed"],
+            correction=d.get("correction", ""),
         ),
-        _("会议记录已保存。"),
+        done=_("会议记录已保存。"),
+        anchor="#session-record",
     )
 
 
 @session_action
 def opinion_add(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.opinion_record(
+        session,
+        slot="opinion_form",
+        run=lambda d: services.opinion_record(
             actor=request.user,
             session_id=session.pk,
-            content=request.POST.get("content", ""),
-            kind=request.POST.get("kind", ""),
-            participant_id=_post_int(request, "participant"),
-            author_name=request.POST.get("author_name", ""),
-            correction=request.POST.get("correction", ""),
+            content=d["content"],
+            kind=d["kind"],
+            participant_id=d.get("participant"),
+            author_name=d["author_name"],
+            correction=d.get("correction", ""),
         ),
-        _("意见已记录。"),
+        done=_("意见已记录。"),
+        anchor="#opinions",
     )
 
 
 @session_action
 def photo_add(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.photo_upload(
+        session,
+        run=lambda d: services.photo_upload(
             actor=request.user, session_id=session.pk, upload=request.FILES.get("file")
         ),
-        _("签到表照片已上传。"),
+        done=_("签到表照片已上传。"),
+        anchor="#attendance",
     )
 
 
 @session_action
 def written_send(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.written_request_send(
+        session,
+        run=lambda d: services.written_request_send(
             actor=request.user, session_id=session.pk
         ),
-        _("书面征询已发送。"),
+        done=_("书面征询已发送。"),
+        anchor="#written",
     )
 
 
 @session_action
 def written_answer(request, session):
-    return _acted(
+    # The clerk's paper answer names the participant; a participant's own does not.
+    paper = "participant" in request.POST
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.written_answer(
+        session,
+        slot="paper_answer_form" if paper else "own_answer_form",
+        run=lambda d: services.written_answer(
             actor=request.user,
             session_id=session.pk,
-            content=request.POST.get("content", ""),
-            kind=request.POST.get("kind", ""),
-            participant_id=_post_int(request, "participant"),
-            late_reason=request.POST.get("late_reason", ""),
+            content=d["content"],
+            kind=d["kind"],
+            participant_id=d.get("participant"),
+            late_reason=d.get("late_reason", ""),
         ),
-        _("答复已保存。"),
+        done=_("答复已保存。"),
+        anchor="#written",
     )
 
 
 @session_action
 def session_close(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.session_close(actor=request.user, session_id=session.pk),
-        _("征询已结束，意见已汇集。"),
+        session,
+        run=lambda d: services.session_close(actor=request.user, session_id=session.pk),
+        done=_("征询已结束，意见已汇集。"),
     )
 
 
 @session_action
 def comment(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.online_comment(
-            actor=request.user,
-            session_id=session.pk,
-            content=request.POST.get("content", ""),
+        session,
+        slot="comment_form",
+        run=lambda d: services.online_comment(
+            actor=request.user, session_id=session.pk, content=d["content"]
         ),
-        _("发言已提交。"),
+        done=_("发言已提交。"),
+        anchor="#online",
     )
 
 
 @session_action
 def opinion_hide(request, session):
-    return _acted(
+    return _on_session(
         request,
-        _session_back(session),
-        lambda: services.opinion_hide(
+        session,
+        run=lambda d: services.opinion_hide(
             actor=request.user,
             session_id=session.pk,
             opinion_id=_post_int(request, "opinion") or 0,
             reason=request.POST.get("reason", ""),
         ),
-        _("发言已屏蔽（保留在记录中）。"),
+        done=_("发言已屏蔽（保留在记录中）。"),
+        anchor="#opinions",
     )
 
 

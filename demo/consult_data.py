@@ -41,6 +41,7 @@ from consult.models import (
     Session,
 )
 from notifications.models import Channel, Delivery, DeliveryStatus, Kind, Notification
+from notifications.services import receipt_record
 from topics.catalogue import Form
 from topics.models import Topic
 from topics.records import topic_event
@@ -88,9 +89,8 @@ def _receipts(clerk, topic: Topic) -> None:
     for paper in notice.notification.deliveries.filter(
         channel=Channel.PAPER, status=DeliveryStatus.QUEUED
     ).select_related("person"):
-        services.meeting_notice_receipt(
+        receipt_record(
             actor=clerk,
-            topic_id=topic.pk,
             delivery_id=paper.pk,
             signed_by=paper.person.name,
         )

@@ -86,9 +86,8 @@ def _deliver(topic: Topic, clerk, queued) -> None:
     """The notices of the meeting: paper ones signed for, the others sent."""
     for delivery in queued.order_by("pk").select_related("person"):
         if delivery.channel == Channel.PAPER:
-            consult.meeting_notice_receipt(
+            receipt_record(
                 actor=clerk,
-                topic_id=topic.pk,
                 delivery_id=delivery.pk,
                 signed_by=delivery.person.name,
             )

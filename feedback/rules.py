@@ -9,11 +9,20 @@ from its numbers.
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from committees.models import Place
 from topics.catalogue import Category, Level
+from topics.states import Step
 
-from .models import Base, MeetingKind, MeetingRule, VoteCategory, VoteMark
+from .models import (
+    Base,
+    MeetingKind,
+    MeetingRule,
+    NoticeStatus,
+    VoteCategory,
+    VoteMark,
+)
 
 # §四(二) 3, 4 and 5: 村规民约, collective projects and assets, land and
 # compensation, which the law puts before a village assembly.
@@ -137,3 +146,32 @@ def vote_result(
         in_favour, base, rule.pass_num, rule.pass_den, rule.pass_strict
     )
     return quorum, passed
+
+
+# -- when the records of steps 4 and 5 are written, and a 公示 takes responses
+
+ADOPT = frozenset({Step.ADOPT})
+FEEDBACK = frozenset({Step.FEEDBACK})
+# Tasks are assigned once the decision is taken, and followed up in step 5.
+IMPLEMENT = ADOPT | FEEDBACK
+
+# The steps each kind of record is written in, for the services' locks and
+# for the pages that offer the forms.
+WRITE_STEPS: dict[str, frozenset[Step]] = {
+    "adoption": ADOPT,
+    "implementation": IMPLEMENT,
+    "public_notice": FEEDBACK,
+}
+
+
+def writable(topic) -> dict[str, bool]:
+    """For each kind of record, whether the topic's step takes it now."""
+    return {kind: topic.step in steps for kind, steps in WRITE_STEPS.items()}
+
+
+def public_notice_open(notice, now: datetime) -> bool:
+    """Whether a 公示 is up and takes residents' responses at ``now``."""
+    return (
+        notice.status == NoticeStatus.PUBLISHED
+        and notice.starts_at <= now < notice.ends_at
+    )

@@ -1,5 +1,6 @@
 """Pages of steps 4 and 5 and the public 公示 pages. Reads via selectors, writes
-via services; a refused write re-renders its page with the reason."""
+via services; a refused write re-renders its page with the bound form and the
+reason (``core.refusals``), as consult's step pages do."""
 
 from collections.abc import Callable
 
@@ -15,14 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotVisible
+from core.refusals import answer, form_errors
 from core.uploads import file_response
 from topics import selectors as topic_selectors
 from topics.evidence import missing
 from topics.states import State, Step
 
-from . import forms, selectors, services
+from . import forms, rules, selectors, services
 from . import permissions as perm
-from .models import AttachmentPurpose, NoticeStatus, Task
+from .models import AttachmentPurpose, Task
 
 
 def _topic(user, topic_id: int, *, own_task: bool = False):
@@ -36,22 +38,12 @@ def _topic(user, topic_id: int, *, own_task: bool = False):
     return topic
 
 
-def _form_errors(form) -> list[str]:
-    return [
-        _("%(label)s：%(message)s")
-        % {"label": form.fields[name].label, "message": message}
-        if name in form.fields
-        else message
-        for name, errors in form.errors.items()
-        for message in errors
-    ]
-
-
 def _adopt_page(request, topic, *, status=200, errors=(), forms_in=None):
     context = {
         "topic": topic,
         "errors": list(errors),
-        "can_record": perm.can_record(request.user, topic) and topic.step == Step.ADOPT,
+        "can_record": perm.can_record(request.user, topic)
+        and rules.writable(topic)["adoption"],
         "decision_form": forms.DecisionForm(),
         "vote_form": forms.VoteForm(topic=topic),
         "vote_mark_form": forms.VoteMarkForm(),
@@ -67,14 +59,14 @@ def _adopt_page(request, topic, *, status=200, errors=(), forms_in=None):
 
 
 def _implement_page(request, topic, *, status=200, errors=(), forms_in=None):
-    writable = topic.step in (Step.ADOPT, Step.FEEDBACK)
+    writes = rules.writable(topic)
     context = {
         "topic": topic,
         "errors": list(errors),
-        "can_record": perm.can_record(request.user, topic) and writable,
-        "can_notice": perm.can_record(request.user, topic)
-        and topic.step == Step.FEEDBACK,
-        "can_supervise": perm.can_supervise(request.user, topic) and writable,
+        "can_record": perm.can_record(request.user, topic) and writes["implementation"],
+        "can_notice": perm.can_record(request.user, topic) and writes["public_notice"],
+        "can_supervise": perm.can_supervise(request.user, topic)
+        and writes["implementation"],
         "can_note": perm.can_note(request.user, topic),
         "is_archived": topic.state == State.ARCHIVED,
         "task_form": forms.TaskForm(topic=topic),
@@ -107,24 +99,31 @@ def _act(
     *,
     page: Callable,
     form=None,
+    slot: str = "",
     run: Callable,
     done: str,
     anchor: str = "",
     own_task: bool = False,
 ):
-    """Validate the form, run the service, and redirect; or re-render with why not."""
+    """Validate the form, run the service, and redirect; or the page again
+    with the form bound in its ``slot`` (a row's own small form has none:
+    its messages go at the top)."""
     topic = _topic(request.user, topic_id, own_task=own_task)
-    if form is not None and not form.is_valid():
-        return page(request, topic, status=400, errors=_form_errors(form))
-    try:
-        run(form.cleaned_data if form is not None else {})
-    except ValidationError as invalid:
-        return page(request, topic, status=400, errors=invalid.messages)
-    except Conflict as conflict:
-        return page(request, topic, status=409, errors=[conflict.message])
-    messages.success(request, done)
     name = "feedback:adopt" if page is _adopt_page else "feedback:implement"
-    return redirect(reverse(name, kwargs={"topic_id": topic_id}) + anchor)
+    return answer(
+        request,
+        form=form,
+        page=lambda status, errors: page(
+            request,
+            topic,
+            status=status,
+            errors=errors,
+            forms_in={slot: form} if slot else None,
+        ),
+        run=run,
+        done=done,
+        to=reverse(name, kwargs={"topic_id": topic_id}) + anchor,
+    )
 
 
 @login_required
@@ -156,6 +155,7 @@ def compile_opinions(request, topic_id: int):
         topic_id,
         page=_adopt_page,
         form=forms.CompilationForm(request.POST),
+        slot="compilation_form",
         run=lambda d: services.compilation_save(
             actor=request.user, topic_id=topic_id, summary=d["summary"]
         ),
@@ -187,6 +187,7 @@ def decision(request, topic_id: int):
         topic_id,
         page=_adopt_page,
         form=forms.DecisionForm(request.POST, request.FILES),
+        slot="decision_form",
         run=lambda d: services.decision_record(
             actor=request.user,
             topic_id=topic_id,
@@ -207,6 +208,7 @@ def vote_mark(request, topic_id: int):
         topic_id,
         page=_adopt_page,
         form=forms.VoteMarkForm(request.POST),
+        slot="vote_mark_form",
         run=lambda d: services.vote_mark(
             actor=request.user, topic_id=topic_id, reason=d["reason"]
         ),
@@ -229,6 +231,7 @@ def vote(request, topic_id: int):
         topic_id,
         page=_adopt_page,
         form=forms.VoteForm(request.POST, topic=topic),
+        slot="vote_form",
         run=run,
         done=_("表决结果已登记。"),
         anchor="#vote",
@@ -244,6 +247,7 @@ def task_create(request, topic_id: int):
         topic_id,
         page=_implement_page,
         form=forms.TaskForm(request.POST, topic=topic),
+        slot="task_form",
         run=lambda d: services.task_create(
             actor=request.user,
             topic_id=topic_id,
@@ -331,6 +335,7 @@ def public_notice_create(request, topic_id: int):
         topic_id,
         page=_implement_page,
         form=forms.NoticeForm(request.POST, request.FILES, topic=topic),
+        slot="notice_form",
         run=lambda d: services.public_notice_create(
             actor=request.user,
             topic_id=topic_id,
@@ -443,6 +448,7 @@ def note(request, topic_id: int):
         topic_id,
         page=_implement_page,
         form=forms.NoteForm(request.POST),
+        slot="note_form",
         run=lambda d: services.topic_note_append(
             actor=request.user, topic_id=topic_id, text=d["text"]
         ),
@@ -498,10 +504,7 @@ def public_topic_notices(request, topic_id: int):
 
 def public_notice(request, public_id, *, status=200, errors=(), form=None):
     notice = _public_or_404(public_id)
-    now = timezone.now()
-    open_now = notice.status == NoticeStatus.PUBLISHED and (
-        notice.starts_at <= now < notice.ends_at
-    )
+    open_now = rules.public_notice_open(notice, timezone.now())
     return render(
         request,
         "feedback/public_notice.html",
@@ -557,7 +560,7 @@ def public_notice_respond(request, public_id):
     form = forms.ResponseForm(request.POST)
     if not form.is_valid():
         return public_notice(
-            request, public_id, status=400, errors=_form_errors(form), form=form
+            request, public_id, status=400, errors=form_errors(form), form=form
         )
     try:
         services.response_submit(

@@ -22,7 +22,13 @@ class PreferenceForm(forms.Form):
 
 
 class ReceiptForm(forms.Form):
-    """A signed tear-off receipt (回执) handed back for a paper notice."""
+    """A signed tear-off receipt (回执) handed back for a paper notice.
+
+    The one parser of the slip's date, for every page that records receipts.
+    """
+
+    # receipt_record names the signing time ``signed_at``; here it is a date.
+    service_fields = {"signed_at": "signed_on"}
 
     signed_by = forms.CharField(
         label=_("签收人"),

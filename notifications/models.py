@@ -148,6 +148,9 @@ class Delivery(models.Model):
         related_name="+",
         verbose_name=_("签收登记人"),
     )
+    # Entered after the meeting the notice announced had begun: the receipt
+    # still counts (it is a fact about the past) but the record says so.
+    receipt_late = models.BooleanField(_("补登"), default=False)
 
     class Meta:
         verbose_name = _("送达记录")

@@ -66,20 +66,24 @@ def receipt_record(
     delivery_id: int,
     signed_by: str,
     signed_at: datetime | None = None,
-    verb: str = "receipt_record",
 ) -> Delivery:
     """Record the signed receipt (签收) of a printed notice: it counts as sent.
 
-    The signing date lies between the day the notice was issued and now: a
-    receipt signed on the notice's own day but at an earlier hour than it was
-    issued (a date-only slip is read as noon) is stored at the issuing time.
+    The one path for a paper receipt, whichever page it is typed on (the
+    topic's step-2 page, a record's delivery page). The signing date lies
+    between the day the notice was issued and now: a receipt signed on the
+    notice's own day but at an earlier hour than it was issued (a date-only
+    slip is read as noon) is stored at the issuing time.
+
+    A receipt is a fact about the past, so it may be entered late, in any
+    step: one entered after the meeting the notice announced had begun is
+    marked ``receipt_late`` (补登) on the delivery and in the event.
 
     A notice about a subject registered with a ``write`` hook (a topic) is
     receipted inside that hook: under the owner's lock, refused when the owner
     refuses (``Sealed`` for an archived topic), the event appended to the
     owner's chain naming the delivery. Otherwise the delivery keeps its own
-    chain. ``verb`` is the caller's name for the event (consult's step-2 page
-    records ``notice_receipt``); the receipt is audited once either way.
+    chain.
     """
     signed_by = (signed_by or "").strip()
     with transaction.atomic():
@@ -107,16 +111,19 @@ def receipt_record(
             )
             if delivery.status != DeliveryStatus.QUEUED:
                 raise ValidationError(_("该通知书已登记签收。"))
+            event_start = delivery.notification.event_start
             delivery.status = DeliveryStatus.SENT
             delivery.sent_at = sent_at
             delivery.receipt_signed_by = signed_by
             delivery.receipt_recorded_by = actor
+            delivery.receipt_late = bool(event_start and timezone.now() > event_start)
             delivery.save(
                 update_fields=[
                     "status",
                     "sent_at",
                     "receipt_signed_by",
                     "receipt_recorded_by",
+                    "receipt_late",
                 ]
             )
             # On an owner's chain the state columns are the owner's (a topic's
@@ -125,7 +132,7 @@ def receipt_record(
                 subject=owner if owned else delivery,
                 record=delivery if owned else None,
                 actor=actor,
-                verb=verb,
+                verb="receipt_record",
                 from_state="" if owned else DeliveryStatus.QUEUED,
                 to_state="" if owned else DeliveryStatus.SENT,
                 data={
@@ -135,6 +142,7 @@ def receipt_record(
                         "person": delivery.person_id,
                         "signed_by": signed_by,
                         "signed_at": sent_at.isoformat(),
+                        "late": delivery.receipt_late,
                     },
                 },
             )

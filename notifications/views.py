@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
@@ -12,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import Conflict, NotVisible
+from core.errors import NotVisible
+from core.refusals import answer
 
 from . import services
 from .forms import PreferenceForm, ReceiptForm
@@ -132,10 +132,16 @@ def _deliveries_url(record) -> str:
     return subject.deliveries_url(record)
 
 
-@login_required
-def subject_deliveries(request, label: str, pk: int):
-    """Who was notified about a record, when, on which channel, who has read it."""
-    subject, record = _managed_subject(request.user, label, pk)
+def _deliveries_page(
+    request,
+    subject: Subject,
+    record,
+    *,
+    status: int = 200,
+    errors=(),
+    receipt_form: ReceiptForm | None = None,
+    receipt_delivery: int | None = None,
+):
     notifications = list(notifications_about(record))
     failed = unknown = 0
     for notification in notifications:
@@ -156,8 +162,19 @@ def subject_deliveries(request, label: str, pk: int):
             "unknown": unknown,
             "status": DeliveryStatus,
             "paper": Channel.PAPER,
+            "errors": list(errors),
+            "receipt_form": receipt_form,
+            "receipt_delivery": receipt_delivery,
         },
+        status=status,
     )
+
+
+@login_required
+def subject_deliveries(request, label: str, pk: int):
+    """Who was notified about a record, when, on which channel, who has read it."""
+    subject, record = _managed_subject(request.user, label, pk)
+    return _deliveries_page(request, subject, record)
 
 
 @login_required
@@ -193,33 +210,31 @@ def record_receipt(request, delivery_id: int):
         .filter(pk=delivery_id, channel=Channel.PAPER)
         .first()
     )
-    if delivery is None or not may_manage_subject(
-        request.user, delivery.notification.about
-    ):
+    about = delivery.notification.about if delivery else None
+    subject = subject_of(about)
+    # Receipts are typed on a subject's delivery page; a notice about nothing
+    # has none (the service still takes a staff member's receipt for it).
+    if subject is None or not may_manage_subject(request.user, about):
         raise Http404
-    back = redirect(_deliveries_url(delivery.notification.about))
     form = ReceiptForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return back
-    try:
-        services.receipt_record(
+    return answer(
+        request,
+        form=form,
+        page=lambda status, errors: _deliveries_page(
+            request,
+            subject,
+            about,
+            status=status,
+            errors=errors,
+            receipt_form=form,
+            receipt_delivery=delivery.pk,
+        ),
+        run=lambda d: services.receipt_record(
             actor=request.user,
             delivery_id=delivery.pk,
-            signed_by=form.cleaned_data["signed_by"],
+            signed_by=d["signed_by"],
             signed_at=form.signed_at(),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as refused:
-        # The notice's subject refuses the write (an archived topic is sealed).
-        messages.error(request, refused.message)
-    else:
-        messages.success(
-            request,
-            _("回执已登记，签收人：%(name)s。")
-            % {"name": form.cleaned_data["signed_by"]},
-        )
-    return back
+        ),
+        done=lambda d: _("回执已登记，签收人：%(name)s。") % {"name": d["signed_by"]},
+        to=_deliveries_url(about),
+    )

@@ -1,6 +1,9 @@
-"""Reads of topics, filtered to what the user may see."""
+"""Reads of topics, filtered to what the user may see; and what a topic's
+history says about it (the step bar, the banner), for pages and the dossier."""
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -54,6 +57,87 @@ def topic_detail(user, pk: int) -> Topic | None:
 
 def topic_history(topic: Topic) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_subject(topic).select_related("actor").order_by("seq")
+
+
+@dataclass(frozen=True)
+class StepView:
+    number: int
+    label: str
+    status: str  # "done", "current", "ended" or "" for steps not reached
+
+
+def step_bar(
+    topic: Topic, history: Sequence[AuditEvent] | None = None
+) -> list[StepView]:
+    """The five steps and how far the topic got: plain data, no request.
+
+    A rejected or withdrawn topic shows the step it left, read from the
+    transition's record in ``history`` (the topic's events in order, loaded
+    here when not given).
+    """
+    if topic.state == State.ARCHIVED:
+        return [StepView(s.value, s.label, "done") for s in Step]
+    if topic.step is not None:
+        reached, marker = topic.step, "current"
+    else:
+        if history is None:
+            history = list(topic_history(topic))
+        left_from = next(
+            (
+                e.from_state
+                for e in reversed(history)
+                if e.to_state == topic.state and e.from_state
+            ),
+            "",
+        )
+        reached, marker = STEP_OF_STATE.get(left_from), "ended"
+    views = []
+    for step in Step:
+        if reached is None or step > reached:
+            status = ""
+        elif step < reached:
+            status = "done"
+        else:
+            status = marker
+        views.append(StepView(step.value, step.label, status))
+    return views
+
+
+@dataclass(frozen=True)
+class Banner:
+    """Who sent the topic back or ended it, when and why."""
+
+    returned: bool  # sent back for revision (else rejected or withdrawn)
+    at: datetime
+    state_label: str
+    reason: str
+
+
+def topic_banner(
+    topic: Topic, history: Sequence[AuditEvent] | None = None
+) -> Banner | None:
+    """The banner of a draft returned for revision (until it is submitted
+    again), a rejected or a withdrawn topic; None otherwise."""
+    if topic.state not in (State.DRAFT, State.REJECTED, State.WITHDRAWN):
+        return None
+    if history is None:
+        history = list(topic_history(topic))
+    transitions = [e for e in history if e.from_state]
+    if not transitions:
+        return None
+    last = transitions[-1]
+    returned = topic.state == State.DRAFT and last.verb == "return_for_revision"
+    ended = topic.state != State.DRAFT and last.to_state == topic.state
+    if not (returned or ended):
+        return None
+    return Banner(
+        returned=returned,
+        at=last.created_at,
+        state_label=State(last.to_state).label
+        if last.to_state in State.values
+        else last.to_state,
+        reason=last.reason,
+    )
 
 
 def visible_places(user) -> QuerySet[Place]:

@@ -26,7 +26,7 @@ from .filters import TopicFilter
 from .forms import TopicForm, TransitionForm
 from .models import Topic
 from .pages import step_links
-from .states import STEP_OF_STATE, State, Step
+from .states import State
 from .templatetags.topics_nav import sees_topics
 
 PAGE_SIZE = 25
@@ -117,41 +117,6 @@ def _visible_or_404(user, pk: int) -> Topic:
     return topic
 
 
-@dataclass(frozen=True)
-class StepView:
-    number: int
-    label: str
-    status: str  # "done", "current", "ended" or "" for steps not reached
-
-
-def _progress(topic: Topic, history: list[AuditEvent]) -> list[StepView]:
-    if topic.state == State.ARCHIVED:
-        return [StepView(s.value, s.label, "done") for s in Step]
-    if topic.step is not None:
-        reached, marker = topic.step, "current"
-    else:
-        # Rejected or withdrawn: the step it left, from the transition's record.
-        left_from = next(
-            (
-                e.from_state
-                for e in reversed(history)
-                if e.to_state == topic.state and e.from_state
-            ),
-            "",
-        )
-        reached, marker = STEP_OF_STATE.get(left_from), "ended"
-    views = []
-    for step in Step:
-        if reached is None or step > reached:
-            status = ""
-        elif step < reached:
-            status = "done"
-        else:
-            status = marker
-        views.append(StepView(step.value, step.label, status))
-    return views
-
-
 def _state_label(value: str) -> str:
     return State(value).label if value in State.values else value
 
@@ -213,26 +178,6 @@ def _missing_items(topic: Topic, lacking: list) -> list[MissingItem]:
     ]
 
 
-def _ended_by(topic: Topic, history: list[AuditEvent]):
-    """The record that sent this topic back or ended it, shown in the banner.
-
-    A draft returned for revision (until it is submitted again), a rejected
-    and a withdrawn topic each show who did it, when and why.
-    """
-    transitions = [e for e in history if e.from_state]
-    if not transitions:
-        return None
-    last = transitions[-1]
-    if topic.state == State.DRAFT and last.verb == "return_for_revision":
-        return last
-    if (
-        topic.state in (State.REJECTED, State.WITHDRAWN)
-        and last.to_state == topic.state
-    ):
-        return last
-    return None
-
-
 def _detail_response(
     request,
     topic: Topic,
@@ -248,12 +193,11 @@ def _detail_response(
     # What is missing, once for the page: the evidence list and the action
     # gate both read it.
     lacking = evidence.missing_many([topic])[topic.pk] if topic.step else []
-    ended = _ended_by(topic, history)
     missing = _missing_items(topic, lacking)
     context = {
         "topic": topic,
         "form_labels": [Form(f).label for f in topic.forms if f in Form.values],
-        "steps": _progress(topic, history),
+        "steps": selectors.step_bar(topic, history),
         "missing": missing,
         "missing_offline": any(not item.url for item in missing),
         "step_links": step_links(topic),
@@ -264,8 +208,7 @@ def _detail_response(
         ],
         "can_edit": perm.can_edit(user, topic),
         "can_see_deliveries": perm.can_run(user, topic),
-        "ended": ended,
-        "ended_label": _state_label(ended.to_state) if ended else "",
+        "banner": selectors.topic_banner(topic, history),
         "error": error,
         "failed_action": failed_action,
         "reason": reason,

@@ -13,7 +13,7 @@ the chain; an opinion added late is a new row anyway.
 
 from ._base import REASON_MAX_LENGTH, send_notice
 from .materials import material_send, material_upload
-from .meeting_notices import meeting_notice_receipt, meeting_notice_send
+from .meeting_notices import meeting_notice_send
 from .opinions import (
     online_comment,
     opinion_hide,
@@ -35,7 +35,6 @@ __all__ = [
     "attendance_mark",
     "material_send",
     "material_upload",
-    "meeting_notice_receipt",
     "meeting_notice_send",
     "online_comment",
     "opinion_hide",

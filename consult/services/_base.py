@@ -16,7 +16,7 @@ from core.validators import clean_text
 from notifications.notify import notify
 from topics.models import Topic
 from topics.records import snapshot, topic_write
-from topics.states import STEP_OF_STATE, Step
+from topics.states import STEP_OF_STATE
 
 from .. import permissions as perm
 from ..models import (
@@ -25,10 +25,8 @@ from ..models import (
     Participant,
     Session,
 )
+from ..rules import CONSULT, PLANNING, PREPARE  # noqa: F401 (the services' step sets)
 
-PREPARE = frozenset({Step.PREPARE})
-CONSULT = frozenset({Step.CONSULT})
-PLANNING = frozenset({Step.PREPARE, Step.CONSULT})
 REASON_MAX_LENGTH = 1000
 
 SESSION_FIELDS = ("form", "starts_at", "ends_at", "location", "agenda", "host")

@@ -1,14 +1,13 @@
-"""Meeting notices: rounds sent to the participants, and paper receipts."""
+"""Meeting notices: rounds sent to the participants.
 
-from datetime import datetime
+A paper notice's signed receipt is ``notifications.services.receipt_record``,
+the one path both the step-2 page and the topic's delivery page call.
+"""
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.errors import NotVisible
 from notifications.models import Delivery, Kind
-from notifications.services import receipt_record
 from topics.models import Topic
 from topics.records import topic_event
 
@@ -110,33 +109,3 @@ def meeting_notice_send(*, actor, topic_id: int) -> NoticeRound:
                 after={"number": notice.number, "recipients": recipients},
             )
     return notice
-
-
-def meeting_notice_receipt(
-    *,
-    actor,
-    topic_id: int,
-    delivery_id: int,
-    signed_by: str,
-    signed_at: datetime | None = None,
-) -> Delivery:
-    """Record the signed receipt of a paper notice, on the topic's chain.
-
-    ``receipt_record`` appends the one event (``notice_receipt``, naming the
-    delivery) to the topic's chain through the topic's notice-subject hook;
-    this page only adds the step check and that the notice is this topic's.
-    """
-    with _writing(topic_id, actor=actor, steps=PLANNING) as (topic, _r):
-        if not Delivery.objects.filter(
-            pk=delivery_id,
-            notification__about_type=ContentType.objects.get_for_model(Topic),
-            notification__about_id=topic.pk,
-        ).exists():
-            raise NotVisible
-        return receipt_record(
-            actor=actor,
-            delivery_id=delivery_id,
-            signed_by=signed_by,
-            signed_at=signed_at,
-            verb="notice_receipt",
-        )

@@ -22,6 +22,7 @@ from ..models import (
     Session,
     SessionKind,
 )
+from ..rules import online_open
 from ._base import (
     CONSULT,
     PLANNING,
@@ -236,7 +237,7 @@ def online_comment(*, actor, session_id: int, content: str) -> Opinion:
     with topic_write(session.topic_id, steps=CONSULT) as topic:
         session = _load_session(topic, session_id)
         now = timezone.now()
-        if session.closed_at or not (session.starts_at <= now <= session.ends_at):
+        if not online_open(session, now):
             raise ValidationError(_("网上协商不在开放期间，不能发表意见。"))
         participant = perm.participant_of(actor, topic)
         person = participant.person if participant else None

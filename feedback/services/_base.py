@@ -16,17 +16,12 @@ from core.uploads import (
 from notifications.notify import notify
 from topics.models import Topic
 from topics.records import topic_write
-from topics.states import Step
 
 from .. import permissions as perm
 from ..models import Attachment
+from ..rules import ADOPT, FEEDBACK, IMPLEMENT  # noqa: F401 (the services' step sets)
 
 logger = logging.getLogger(__name__)
-
-ADOPT = {Step.ADOPT}
-FEEDBACK = {Step.FEEDBACK}
-# Tasks are assigned once the decision is taken, and followed up in step 5.
-IMPLEMENT = {Step.ADOPT, Step.FEEDBACK}
 
 
 def send_notice(*, topic: Topic, **kwargs):

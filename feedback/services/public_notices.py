@@ -24,6 +24,7 @@ from topics.records import snapshot, topic_event, topic_write
 from topics.states import State
 
 from .. import permissions as perm
+from .. import rules
 from ..models import (
     Attachment,
     AttachmentPurpose,
@@ -320,9 +321,7 @@ def response_submit(*, actor, public_id, kind: str, content: str) -> NoticeRespo
     with _write(actor, notice.topic_id, steps=FEEDBACK, check=anyone) as topic:
         notice = _locked_notice(topic, notice.pk)
         now = timezone.now()
-        if notice.status != NoticeStatus.PUBLISHED or not (
-            notice.starts_at <= now < notice.ends_at
-        ):
+        if not rules.public_notice_open(notice, now):
             raise Conflict(_("公示期已结束，不能再提出意见。"))
         if kind not in ResponseKind.values:
             raise ValidationError({"kind": [_("请选择意见类型。")]})

@@ -8,6 +8,7 @@ import time_machine
 from consult import evidence, services
 from consult.models import Opinion
 from notifications.models import Channel, Delivery
+from notifications.services import receipt_record
 from tests.factories import ParticipantFactory, PersonFactory
 from topics import evidence as registry
 from topics.states import State, Step
@@ -104,9 +105,7 @@ def test_paper_notice_counts_from_its_receipt(clerk, topic):
     paper = Delivery.objects.get(
         notification=notice.notification, person=offline.person, channel=Channel.PAPER
     )
-    services.meeting_notice_receipt(
-        actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
-    )
+    receipt_record(actor=clerk, delivery_id=paper.pk, signed_by="本人")
     assert evidence.has_notices([topic]) == {topic.pk}
 
 
@@ -118,9 +117,7 @@ def test_a_late_paper_receipt_does_not_count(clerk, topic):
         notification=notice.notification, person=offline.person, channel=Channel.PAPER
     )
     with time_machine.travel(in_days(2), tick=False):
-        services.meeting_notice_receipt(
-            actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
-        )
+        receipt_record(actor=clerk, delivery_id=paper.pk, signed_by="本人")
     assert evidence.has_notices([topic]) == set()
 
 

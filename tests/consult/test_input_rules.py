@@ -444,7 +444,7 @@ def test_a_session_location_with_a_line_break_is_refused_on_the_page(
         follow=True,
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert LINE in response.text
     assert not Session.objects.exists()
 
@@ -467,7 +467,7 @@ def test_a_nul_byte_posted_raw_gets_a_message_not_a_500(
         reverse(url_name, kwargs={"topic_id": topic.pk}), data, follow=True
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.text
     assert stored() == before
 
@@ -488,6 +488,6 @@ def test_a_representative_with_a_line_break_is_refused_on_the_session_page(
         follow=True,
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert LINE in response.text
     assert not Attendance.objects.exists()

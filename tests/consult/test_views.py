@@ -18,7 +18,12 @@ from consult.models import (
     Participant,
     SignInPhoto,
 )
-from tests.factories import ParticipantFactory, VillageFactory, user_with_role
+from tests.factories import (
+    ParticipantFactory,
+    TopicFactory,
+    VillageFactory,
+    user_with_role,
+)
 from topics.states import State
 
 from .conftest import PDF, PNG, in_days, pdf, plan
@@ -98,16 +103,15 @@ def test_bad_session_input_shows_a_message_and_saves_nothing(client, clerk, topi
             "location": "x",
             "agenda": "y",
         },
-        follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "结束时间必须晚于开始时间" in response.text
     response = client.post(
         reverse("consult:session_add", kwargs={"topic_id": topic.pk}),
         {"form": "v_meeting", "starts_at": "昨天"},
-        follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert 'value="昨天"' in response.text
     assert not topic.sessions.exists()
 
 
@@ -124,9 +128,8 @@ def test_bad_upload_through_the_page(client, clerk, topic, name, content, messag
     response = client.post(
         reverse("consult:material_upload", kwargs={"topic_id": topic.pk}),
         {"file": SimpleUploadedFile(name, content)},
-        follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.text
     assert not Material.objects.exists()
 
@@ -243,7 +246,6 @@ def test_recording_a_meeting_from_the_paper_sheet(client, clerk, meeting, partic
 def test_attendance_for_someone_not_on_the_list_is_refused(
     client, clerk, topic, meeting
 ):
-    from tests.factories import TopicFactory
 
     stranger = ParticipantFactory(topic=TopicFactory(place=topic.place))
     client.force_login(clerk)
@@ -334,9 +336,28 @@ def test_paper_receipt_through_the_page(client, clerk, topic):
     response = client.post(
         reverse("consult:meeting_notice_receipt", kwargs={"topic_id": topic.pk}),
         {"delivery": paper2.pk, "signed_by": "本人", "signed_on": tomorrow},
-        follow=True,
     )
-    assert "签收时间不能晚于当前时间" in response.text
+    assert response.status_code == 400
+    assert "签收日期不能晚于今天" in response.text
+    assert 'value="本人"' in response.text
+
+
+def test_a_receipt_of_another_topic_is_404_on_this_topics_page(
+    client, clerk, topic, village
+):
+    other = TopicFactory(place=village, state=State.PREPARING)
+    offline = ParticipantFactory(topic=other)
+    plan(clerk, other)
+    notice = services.meeting_notice_send(actor=clerk, topic_id=other.pk)
+    paper = notice.notification.deliveries.get(person=offline.person, channel="paper")
+    client.force_login(clerk)
+    response = client.post(
+        reverse("consult:meeting_notice_receipt", kwargs={"topic_id": topic.pk}),
+        {"delivery": paper.pk, "signed_by": "本人"},
+    )
+    assert response.status_code == 404
+    paper.refresh_from_db()
+    assert paper.receipt_signed_by == ""
 
 
 def test_clerk_corrects_minutes_after_the_step_with_a_reason(
@@ -348,8 +369,10 @@ def test_clerk_corrects_minutes_after_the_step_with_a_reason(
     url = reverse("consult:session", kwargs={"session_id": meeting.pk})
     assert "更正会议记录" in client.get(url).text
     record = reverse("consult:record", kwargs={"session_id": meeting.pk})
-    response = client.post(record, {"minutes": "改稿"}, follow=True)
+    response = client.post(record, {"minutes": "改稿"})
+    assert response.status_code == 409
     assert "不能再修改" in response.text
+    assert "\n改稿</textarea>" in response.text
     client.post(
         record,
         {"minutes": "改稿", "consensus": "同意", "correction": "据录音补正"},
@@ -363,7 +386,7 @@ def test_clerk_corrects_minutes_after_the_step_with_a_reason(
     assert (correction.reason, correction.created_by) == ("据录音补正", clerk)
     # The page shows the current value and the correction history.
     page = client.get(url).text
-    assert ">改稿</textarea>" in page
+    assert "\n改稿</textarea>" in page
     history = page.split('id="corrections"')[1]
     assert "更正记录" in page and "据录音补正" in history
     assert "初稿" in history and "改稿" in history and "同意" in history
@@ -420,7 +443,6 @@ def test_hiding_a_comment_through_another_sessions_url_is_404(client, clerk, top
 
 
 def test_removing_a_participant_through_another_topics_url_is_404(client, clerk, topic):
-    from tests.factories import TopicFactory
 
     other = TopicFactory(place=topic.place, state=State.PREPARING)
     elsewhere = ParticipantFactory(topic=other)
@@ -572,7 +594,6 @@ def test_prepare_page_shows_an_organisation_equal_to_the_name_once(
 
 
 def test_mine_lists_topics_waiting_for_an_answer_first(client, clerk, topic, member):
-    from tests.factories import TopicFactory
 
     written = plan(
         clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)

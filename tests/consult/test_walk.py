@@ -11,6 +11,7 @@ import time_machine
 
 from consult import services
 from core.models import AuditEvent
+from notifications.services import receipt_record
 from tests.factories import BodyFactory
 from topics import services as topic_services
 from topics.catalogue import Category, Form, Source, Tag
@@ -95,9 +96,7 @@ def test_walk_from_draft_to_adopting(clerk, secretary, village, council):
     for paper in notice.notification.deliveries.filter(
         channel=Channel.PAPER, status=DeliveryStatus.QUEUED
     ):
-        services.meeting_notice_receipt(
-            actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
-        )
+        receipt_record(actor=clerk, delivery_id=paper.pk, signed_by="本人")
     topic = act(clerk, topic, "start_consultation")
     assert topic.state == State.CONSULTING
 
@@ -140,7 +139,7 @@ def test_walk_from_draft_to_adopting(clerk, secretary, village, council):
         "participants_gap_explain",
         "material_upload",
         "notice_send",
-        "notice_receipt",
+        "receipt_record",
         "attendance_mark",
         "session_record",
         "opinion_add",

@@ -12,6 +12,7 @@ from consult.models import Opinion
 from feedback import services
 from feedback.models import Outcome
 from notifications.models import Channel, Delivery, DeliveryStatus, Kind
+from notifications.services import receipt_record
 from topics.catalogue import Form
 from topics.services import topic_transition
 
@@ -126,9 +127,7 @@ def consult_steps(topic, clerk, *, people: int = 3, opinions: int = 4) -> None:
     for paper in notice.notification.deliveries.filter(
         channel=Channel.PAPER, status=DeliveryStatus.QUEUED
     ):
-        consult.meeting_notice_receipt(
-            actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
-        )
+        receipt_record(actor=clerk, delivery_id=paper.pk, signed_by="本人")
     topic_transition(actor=clerk, topic_id=topic.pk, action="start_consultation")
     with time_machine.travel(starts + timedelta(minutes=90), tick=False):
         participants = list(topic.participants.order_by("pk"))
@@ -199,7 +198,6 @@ def _draft_to_adopting(*, village, clerk, secretary, opinions):
 
 def _adopting_to_archive(topic, clerk, secretary, town_clerk, resident):
     from feedback.models import Disposition
-    from notifications.services import receipt_record
     from tests.factories import PersonFactory
 
     village = topic.place

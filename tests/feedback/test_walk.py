@@ -47,7 +47,7 @@ def test_walk_through_the_services(village, clerk, secretary, town_clerk, reside
     assert {
         "session_plan",
         "notice_send",
-        "notice_receipt",
+        "receipt_record",
         "material_upload",
         "attendance_mark",
         "session_record",

@@ -191,7 +191,7 @@ def test_the_receipt_form_refuses_0001_01_01_with_a_chinese_message(
         follow=True,
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "签收日期不能早于通知发出的日期" in response.content.decode()
     paper.refresh_from_db()
     assert paper.status == DeliveryStatus.QUEUED
@@ -340,7 +340,7 @@ def test_a_receipt_posted_with_a_line_break_shows_the_message_not_a_500(
         follow=True,
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert LINE in response.content.decode()
     paper.refresh_from_db()
     assert paper.status == DeliveryStatus.QUEUED

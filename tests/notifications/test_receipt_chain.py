@@ -13,7 +13,6 @@ from django.db import connection
 from django.urls import reverse
 
 from committees.models import Role
-from consult import services as consult_services
 from core.chain import verify_chain
 from core.errors import Sealed
 from core.models import AuditEvent
@@ -128,8 +127,8 @@ def test_an_archived_topic_refuses_a_receipt_with_a_clear_message(
     response = post_receipt(client, paper)
 
     html = response.content.decode()
-    assert response.status_code == 200
-    assert '<li class="msg msg-error">议题已归档，记录不能再修改' in html
+    assert response.status_code == 409
+    assert 'role="alert"><ul class="errorlist"><li>议题已归档，记录不能再修改' in html
     assert "回执已登记" not in html
     paper.refresh_from_db()
     assert paper.status == DeliveryStatus.QUEUED
@@ -149,16 +148,19 @@ def test_the_service_refuses_a_receipt_of_an_archived_topic(clerk, village):
     assert receipts_on_chains() == []
 
 
-def test_the_step_two_page_audits_a_receipt_once(clerk, village):
-    """consult's notice_receipt and receipt_record write one event, not two."""
+def test_the_step_two_page_audits_a_receipt_once(client, clerk, village):
+    """consult's step-2 page calls receipt_record: one event, the one verb."""
     topic = TopicFactory(place=village, state=State.PREPARING)
     paper = paper_notice(topic)
+    client.force_login(clerk)
 
-    consult_services.meeting_notice_receipt(
-        actor=clerk, topic_id=topic.pk, delivery_id=paper.pk, signed_by="本人"
+    response = client.post(
+        reverse("consult:meeting_notice_receipt", kwargs={"topic_id": topic.pk}),
+        {"delivery": paper.pk, "signed_by": "本人"},
     )
 
-    assert receipts_on_chains() == [("topic", topic.pk, "notice_receipt", paper.pk)]
+    assert response.status_code == 302
+    assert receipts_on_chains() == [("topic", topic.pk, "receipt_record", paper.pk)]
     assert verify_chain(topic) == []
 
 

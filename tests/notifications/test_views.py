@@ -432,8 +432,9 @@ def test_an_empty_signer_is_refused_in_chinese(client, clerk, meeting):
     )
 
     html = response.content.decode()
-    assert response.status_code == 200
-    assert "请填写签收人姓名" in html
+    # The delivery page again, the message beside the signer's box.
+    assert response.status_code == 400
+    assert 'id="id_signed_by_error"><li>请填写签收人姓名。' in html
     assert "Traceback" not in html
     paper.refresh_from_db()
     assert paper.receipt_signed_by == ""
@@ -449,8 +450,8 @@ def test_a_receipt_recorded_twice_is_refused_in_chinese(client, clerk, meeting):
     response = client.post(url, {"signed_by": "别人"}, follow=True)
 
     html = response.content.decode()
-    assert response.status_code == 200
-    assert '<li class="msg msg-error">该通知书已登记签收。</li>' in html
+    assert response.status_code == 400
+    assert 'role="alert"><ul class="errorlist"><li>该通知书已登记签收。</li>' in html
     paper.refresh_from_db()
     assert paper.receipt_signed_by == "王五"
 

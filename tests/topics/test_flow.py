@@ -119,7 +119,7 @@ def test_village_topics_are_approved_rejected_and_returned_through_the_pages():
     (draft,) = clerk.get(reverse("dashboard")).context["drafts"].rows
     assert draft.last_reason == "请补充资金来源"
     detail = clerk.get(reverse("topics:detail", args=[hall.pk]))
-    assert detail.context["ended"].reason == "请补充资金来源"
+    assert detail.context["banner"].reason == "请补充资金来源"
     assert act(clerk, hall, "submit").status_code == 302
     assert list(clerk.get(reverse("dashboard")).context["drafts"].rows) == []
 

@@ -139,3 +139,28 @@ def test_topic_list_costs_the_same_for_few_or_many_rows(places):
         )
     assert topic_list(user).count() == 16
     assert list_queries(user) == few == 1
+
+
+# -- the step bar and the banner, without a request --------------------------------
+
+
+def test_step_bar_and_banner_of_a_withdrawn_topic_need_no_request():
+    """The dossier reads them from the topic and its history alone."""
+    from tests.factories import user_with_role
+    from topics.selectors import step_bar, topic_banner
+    from topics.services import topic_transition
+
+    village = VillageFactory()
+    topic = TopicFactory(place=village, state=State.PREPARING)
+    assert topic_banner(topic) is None
+    assert [s.status for s in step_bar(topic)] == ["done", "current", "", "", ""]
+    secretary = user_with_role(Role.VILLAGE_SECRETARY, village)
+    topic_transition(
+        actor=secretary, topic_id=topic.pk, action="withdraw", reason="情况变化"
+    )
+    topic.refresh_from_db()
+
+    assert [s.status for s in step_bar(topic)] == ["done", "ended", "", "", ""]
+    banner = topic_banner(topic)
+    assert (banner.returned, banner.reason) == (False, "情况变化")
+    assert banner.state_label == State.WITHDRAWN.label
