@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_notice_kinds_topic_approved_withdrawn'),
+        ('notifications', '0004_run_job_task_follows_module_rename'),
     ]
 
     operations = [
