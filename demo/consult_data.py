@@ -45,7 +45,7 @@ from topics.catalogue import Form
 from topics.models import Topic
 from topics.records import topic_event
 
-from .data import SEED_REASON
+from .data import SEED_REASON_HISTORY
 
 User = get_user_model()
 
@@ -200,7 +200,7 @@ def _seed_event(topic: Topic, record, what: str, **data) -> None:
         actor=None,
         verb="demo_seed",
         record=record,
-        reason=SEED_REASON,
+        reason=SEED_REASON_HISTORY,
         data={"what": what, **data},
     )
 

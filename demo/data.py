@@ -356,7 +356,12 @@ def _resident(n: int) -> str:
     return next(a.person.name for a in ACCOUNTS if a.username == f"resident{n:02d}")
 
 
-SEED_REASON = "演示数据:后续步骤的记录随相应功能上线后补录"
+# The reasons on the ``demo_seed`` audit events say how each topic was built.
+SEED_REASON_DRAFT = "演示数据：议题以草稿建立，随后经各步骤的服务推进到当前状态。"
+SEED_REASON_IN_STATE = (
+    "演示数据：议题直接建于“开展协商”，协商准备阶段的记录作为历史补入本链。"
+)
+SEED_REASON_HISTORY = "演示数据：补入议题进入“开展协商”之前的这条记录。"
 _T, _V1, _V2, _V3 = TOWNSHIP.code, *(v.code for v in VILLAGES)
 B = BodyKind
 

@@ -9,8 +9,13 @@ Before serving, the interval jobs (step reminders, escalations, the sweep)
 run once: beat would fire them only one interval after it starts, and the
 demo inbox would stay empty for an hour. Links in email and SMS point at this
 server (``XST_SITE_URL`` defaults to http://<addrport>).
+
+Ctrl-C, SIGTERM or SIGHUP stop the server and the worker and beat it started;
+on Linux the kernel also stops them if this process dies any other way (a busy
+port makes runserver leave through ``os._exit``, which skips ``finally``).
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -23,6 +28,9 @@ from django.core.management.base import BaseCommand
 
 from notifications.periodic import run_due_jobs
 
+# linux/prctl.h
+PR_SET_PDEATHSIG = 1
+
 
 def site_url(addrport: str) -> str:
     """The address links in messages use: the setting, else this server."""
@@ -32,8 +40,26 @@ def site_url(addrport: str) -> str:
     return f"http://{host}"
 
 
+def _die_with_parent() -> None:
+    # Runs in the child between fork and exec; the setting survives the exec.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _stop(signum, frame) -> None:
+    # Python's default SIGTERM ends the process without running ``finally``,
+    # which left celery beat running on its own.
+    raise SystemExit(128 + signum)
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    linux = sys.platform.startswith("linux")
+    return subprocess.Popen(
+        command, env=env, preexec_fn=_die_with_parent if linux else None
+    )
+
+
 class Command(BaseCommand):
-    help = "开发服务器 + 定时任务(有消息队列时另启 worker)"
+    help = "开发服务器 + 定时任务（有消息队列时另启 worker）"
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
@@ -49,25 +75,27 @@ class Command(BaseCommand):
             self.stdout.write(f"启动时运行定时任务 {name}：{count}")
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(
-                "后台任务:进程内执行;定时任务由 celery beat 在进程内执行。"
+                "后台任务：进程内执行；定时任务由 celery beat 在进程内执行。"
             )
         else:
-            self.stdout.write("后台任务:celery worker + celery beat(消息队列已配置)。")
-            children.append(
-                subprocess.Popen(
-                    [*base, "worker", "--loglevel=INFO", "--concurrency=2"],
-                    env=env,
-                )
+            self.stdout.write(
+                "后台任务：celery worker + celery beat（消息队列已配置）。"
             )
-        children.append(
-            subprocess.Popen(
-                [*base, "beat", "--loglevel=INFO", "--pidfile="],
-                env=env,
-            )
-        )
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _stop)
         try:
+            if not settings.CELERY_TASK_ALWAYS_EAGER:
+                children.append(
+                    _start([*base, "worker", "--loglevel=INFO", "--concurrency=2"], env)
+                )
+            children.append(
+                _start([*base, "beat", "--loglevel=INFO", "--pidfile="], env)
+            )
             call_command("runserver", addrport, use_reloader=False)
         finally:
+            # A second signal must not cut the clean-up short.
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
             for child in children:
                 child.send_signal(signal.SIGTERM)
             for child in children:
