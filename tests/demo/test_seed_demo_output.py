@@ -13,6 +13,7 @@ from demo.outbox import HeldSmsBackend, demo_messages
 from notifications.models import Channel, Delivery
 
 RELATIVE_LINK = re.compile(r"(?<![\w/.:])/[a-z_-]+/")
+HALF_WIDTH = re.compile(r"[\u4e00-\u9fff][(),:;]|[(),:;][\u4e00-\u9fff]")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,6 +32,7 @@ def test_seed_prints_a_summary_and_counts_the_notices_it_sends_with_full_links(
     lines = out.getvalue().splitlines()
     assert len(lines) < 60
     assert not any("Content-Type" in line or "详情" in line for line in lines)
+    assert not [line for line in lines if HALF_WIDTH.search(line)]
     sms = HeldSmsBackend.texts[texts:]
     assert mailoutbox and sms
     assert f"演示过程中发出邮件 {len(mailoutbox)} 封、短信 {len(sms)} 条" in (
