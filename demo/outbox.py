@@ -1,4 +1,5 @@
-"""Where the notices sent while ``seed_demo`` builds the township go.
+"""Where the notices sent while ``seed_demo`` builds the township go (and
+those of the jobs ``run_local`` runs once before serving).
 
 Building the demo sends hundreds of meeting notices and reminders. Printed by
 the console mail backend and the logging SMS backend they buried the summary

@@ -7,8 +7,10 @@ Redis is needed.
 
 Before serving, the interval jobs (step reminders, escalations, the sweep)
 run once: beat would fire them only one interval after it starts, and the
-demo inbox would stay empty for an hour. Links in email and SMS point at this
-server (``XST_SITE_URL`` defaults to http://<addrport>).
+demo inbox would stay empty for an hour. What that first run sends is counted,
+not printed (``-v 2`` prints it, demo/outbox.py); later notices print as
+usual. Links in email and SMS point at this server (``XST_SITE_URL`` defaults
+to http://<addrport>).
 
 Ctrl-C, SIGTERM or SIGHUP stop the server and the worker and beat it started;
 on Linux the kernel also stops them if this process dies any other way (a busy
@@ -26,6 +28,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from demo.outbox import demo_messages
 from notifications.periodic import run_due_jobs
 
 # linux/prctl.h
@@ -71,8 +74,15 @@ class Command(BaseCommand):
         settings.XST_SITE_URL = site_url(addrport)
         env = {**os.environ, "XST_SITE_URL": settings.XST_SITE_URL}
         self.stdout.write(f"邮件和短信中的链接：{settings.XST_SITE_URL}")
-        for name, count in run_due_jobs().items():
+        with demo_messages(shown=options["verbosity"] >= 2) as sent:
+            ran = run_due_jobs()
+        for name, count in ran.items():
             self.stdout.write(f"启动时运行定时任务 {name}：{count}")
+        if sent.emails or sent.texts:
+            self.stdout.write(
+                f"其间发出邮件 {len(sent.emails)} 封、短信 {len(sent.texts)} 条"
+                "（内容未显示，加 -v 2 可显示）；此后发出的通知照常显示在这里。"
+            )
         if settings.CELERY_TASK_ALWAYS_EAGER:
             self.stdout.write(
                 "后台任务：进程内执行；定时任务由 celery beat 在进程内执行。"
