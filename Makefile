@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Embedded SQLite, demo data, background jobs in-process (or a real worker when
-# REDIS_URL is set), site on http://127.0.0.1:8000.
+# REDIS_URL is set), site on http://127.0.0.1:$(PORT) (`make run PORT=8080`).
+# The demo's messages link to that address unless XST_SITE_URL says otherwise;
+# exec makes run_local make's own child, so stopping make stops it.
+PORT ?= 8000
+RUN_ENV = DJANGO_DEBUG=1 XST_SITE_URL=$${XST_SITE_URL:-http://127.0.0.1:$(PORT)}
 run: install
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 XST_SITE_URL=$${XST_SITE_URL:-http://127.0.0.1:8000} $(PY) manage.py run_local
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) exec $(PY) manage.py run_local 127.0.0.1:$(PORT)
 
 test: install
 	$(PY) -m pytest

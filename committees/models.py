@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 
 class PlaceKind(models.TextChoices):
-    COUNTY = "county", _("县(区)")
+    COUNTY = "county", _("县（区）")
     TOWNSHIP = "township", _("镇")
     VILLAGE = "village", _("村")
 
@@ -307,7 +307,7 @@ class Membership(models.Model):
     position = models.CharField(_("职务"), max_length=32, blank=True)
     term_start = models.DateField(_("任期开始"))
     term_end = models.DateField(_("任期结束"), null=True, blank=True)
-    appointed_by = models.CharField(_("聘任(推选)单位"), max_length=64, blank=True)
+    appointed_by = models.CharField(_("聘任（推选）单位"), max_length=64, blank=True)
     appointed_on = models.DateField(_("聘任日期"), null=True, blank=True)
 
     class Meta:
@@ -337,7 +337,7 @@ class Membership(models.Model):
 
 class Role(models.TextChoices):
     TOWNSHIP_SECRETARY = "township_secretary", _("镇党委书记")
-    TOWNSHIP_DEPUTY = "township_deputy", _("镇党委副书记(分管)")
+    TOWNSHIP_DEPUTY = "township_deputy", _("镇党委副书记（分管）")
     TOWNSHIP_CLERK = "township_clerk", _("镇协商办工作人员")
     VILLAGE_SECRETARY = "village_secretary", _("村党支部书记")
     VILLAGE_CLERK = "village_clerk", _("村委会文书")

@@ -19,6 +19,7 @@ DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-not-for-production"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "core.errorpages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "core.middleware.SiteLanguageMiddleware",
     # Before anything reads the body (CSRF reads the form in process_view).
     "core.middleware.RequestSizeMiddleware",
+    "core.errorpages.DebugNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

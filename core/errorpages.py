@@ -7,6 +7,10 @@ middleware layer: once measured, 1,950 log lines per request. Here the error
 pages are static templates rendered without a request (so no context
 processor runs and nothing queries), a database outage answers 503 with
 ``Retry-After``, and each failed request writes one log line.
+
+A 404 or 403 is the site's own Chinese page even with DEBUG on (``make run``):
+Django's debug 404 lists every URL pattern and its CSRF page explains Django,
+neither of which is the product a new user came to try.
 """
 
 import logging
@@ -15,7 +19,10 @@ import sys
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template import loader
+from django.urls import get_resolver
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("core.errorpages")
 
@@ -78,3 +85,33 @@ class DatabaseOutageMiddleware:
         if isinstance(exception, DATABASE_ERRORS):
             return database_outage_response(request, exception)
         return None
+
+
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: most often a form left open past its session."""
+    return render(
+        request,
+        "403.html",
+        {"exception": _("页面已过期或来源无法核实，请刷新页面后重新提交。")},
+        status=403,
+    )
+
+
+class DebugNotFoundMiddleware:
+    """With DEBUG on, a 404 is answered by the site's handler404 as in production.
+
+    Django turns an unknown address or a view's ``Http404`` into its technical
+    page before any middleware sees the exception, so the response is replaced
+    here. Placed outside CommonMiddleware, which may still turn the 404 into a
+    redirect to the address with a slash. The debug 500 page stays.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404:
+            resolver = get_resolver(getattr(request, "urlconf", None))
+            return resolver.resolve_error_handler(404)(request, exception=None)
+        return response

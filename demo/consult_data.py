@@ -46,7 +46,7 @@ from topics.catalogue import Form
 from topics.models import Topic
 from topics.records import topic_event
 
-from .data import SEED_REASON
+from .data import SEED_REASON_HISTORY
 
 User = get_user_model()
 
@@ -58,7 +58,7 @@ DEMO_PDF = (
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
 
-PLAN_TITLE = "青溪镇国土空间总体规划(2026—2035年)镇区部分"
+PLAN_TITLE = "青溪镇国土空间总体规划（2026—2035年）镇区部分"
 READY_TITLE = "西岭村闲置农房盘活发展民宿方案"
 RIVER_TITLE = "青溪溪道综合治理及滨水步道建设"
 ROAD_TITLE = "东坑村村道硬化及路灯安装"
@@ -200,7 +200,7 @@ def _seed_event(topic: Topic, record, what: str, **data) -> None:
         actor=None,
         verb="demo_seed",
         record=record,
-        reason=SEED_REASON,
+        reason=SEED_REASON_HISTORY,
         data={"what": what, **data},
     )
 

@@ -48,7 +48,7 @@ class Topic(ConcurrentTransitionMixin, models.Model):
     tag = models.CharField(_("四公一热"), max_length=32, choices=Tag.choices)
     forms = models.JSONField(_("协商形式"), default=list)
     source = models.CharField(_("议题来源"), max_length=32, choices=Source.choices)
-    proposer = models.CharField(_("提出人(单位)"), max_length=64)
+    proposer = models.CharField(_("提出人（单位）"), max_length=64)
     planned_start = models.DateField(_("计划协商日期"), null=True, blank=True)
     planned_end = models.DateField(_("计划完成日期"), null=True, blank=True)
     is_public = models.BooleanField(_("向群众公开进展"), default=True)

@@ -1,15 +1,20 @@
 """`manage.py seed_demo` builds the demo township and is safe to run twice."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import CharField, TextField
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from committees.models import (
     Body,
@@ -267,3 +272,61 @@ def test_summary_lists_the_accounts_password_and_address(seed_output):
     assert "http://127.0.0.1:8000" in seed_output
     for username in ACCOUNTS:
         assert username in seed_output
+
+
+CHINESE_PUNCTUATION = re.compile("[、：（）]")
+
+
+def _user_data() -> list[str]:
+    """Every text the demo stored, longest first: names, titles, reasons."""
+    values = set()
+    for model in apps.get_models():
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, CharField | TextField) and not f.choices
+        ]
+        if fields:
+            for row in model.objects.values_list(*fields):
+                values.update(v for v in row if v and CHINESE_PUNCTUATION.search(v))
+    return sorted(values, key=len, reverse=True)
+
+
+def _clerk(topic: Topic):
+    role = Role.TOWNSHIP_CLERK if topic.place.kind == PlaceKind.TOWNSHIP else None
+    grants = RoleGrant.objects.filter(place=topic.place)
+    grant = grants.filter(role=role or Role.VILLAGE_CLERK).select_related("user")
+    return grant.first().user
+
+
+def test_step_pages_in_english_have_no_chinese_punctuation_outside_user_data(
+    seed_output, client
+):
+    """prepare, session, mine, adopt and implement, for every seeded topic."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    stored = _user_data()
+    pages = []
+    for topic in Topic.objects.filter(state__in=PAST_STEP_2 + (State.PREPARING,)):
+        client.force_login(_clerk(topic))
+        urls = [reverse("consult:prepare", args=[topic.pk])]
+        urls += [
+            reverse("consult:session", args=[pk])
+            for pk in topic.sessions.values_list("pk", flat=True)
+        ]
+        if topic.state in PAST_STEP_3:
+            urls += [
+                reverse("feedback:adopt", args=[topic.pk]),
+                reverse("feedback:implement", args=[topic.pk]),
+            ]
+        pages += [(url, client.get(url)) for url in urls]
+    for member in ("member01", "member02", "resident01"):
+        client.force_login(get_user_model().objects.get(username=member))
+        pages.append((member, client.get(reverse("consult:mine"))))
+    assert len(pages) > 20
+    for url, response in pages:
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        for value in stored:
+            text = text.replace(str(escape(value)), "").replace(value, "")
+        found = [m.start() for m in CHINESE_PUNCTUATION.finditer(text)]
+        assert not found, (url, [text[i - 40 : i + 40] for i in found[:3]])

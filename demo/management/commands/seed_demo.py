@@ -3,10 +3,15 @@
 Every row is matched on its natural key first (place code, body and platform
 kind per place, username, person name per place, topic title per place), so a
 second run creates nothing and writes no audit record. Rosters, role grants and
-the topics that the services can reach today go through the services, so their
-audit chains are the real ones; topics in steps 2-5 are created in their state
-with one ``demo_seed`` record, because those steps' evidence comes with later
-features and the state machine refuses to skip a step.
+topics go through the services, so their audit chains are the real ones: a
+topic bound for steps 4-5 is created as a draft (one ``demo_seed`` record) and
+carried there by feedback's and consult's services (demo/feedback_data.py); a
+topic in 开展协商 is created in that state and its step-2 records are added as
+history, each named by a ``demo_seed`` record (demo/consult_data.py).
+
+The output is a summary and the account table; the notices sent on the way are
+counted, and printed by the configured channels only with ``-v 2``
+(demo/outbox.py). Their links are absolute either way.
 """
 
 import unicodedata
@@ -42,14 +47,15 @@ from demo.data import (
     PLACES,
     PLATFORM_NAMES,
     ROSTERS,
-    SEED_REASON,
-    SITE_URL,
+    SEED_REASON_DRAFT,
+    SEED_REASON_IN_STATE,
     TOPICS,
     TOWNSHIP,
     PersonSpec,
     RosterSpec,
     TopicSpec,
 )
+from demo.outbox import Sent, demo_messages
 from topics.models import Topic, due_at, step_limit
 from topics.services import topic_create, topic_transition
 from topics.states import State
@@ -221,7 +227,7 @@ class _Seeder:
             actor=None,
             verb="demo_seed",
             to_state=state,
-            reason=SEED_REASON,
+            reason=SEED_REASON_DRAFT if state == State.DRAFT else SEED_REASON_IN_STATE,
         )
         feedback_data.build(topic, spec.seeded_state, days_in_state=spec.days_in_state)
 
@@ -256,16 +262,25 @@ def _due_soon(topics: models.QuerySet[Topic], now) -> int:
     return count
 
 
-def _summary(created: int) -> list[str]:
+def _sent(sent: Sent) -> list[str]:
+    if not sent.held:
+        return []
+    return [
+        f"演示过程中发出邮件 {len(sent.emails)} 封、短信 {len(sent.texts)} 条，"
+        f"链接指向 {sent.site}（内容未显示，加 -v 2 可显示）。"
+    ]
+
+
+def _summary(created: int, sent: Sent) -> list[str]:
     township = Place.objects.get(code=TOWNSHIP.code)
     villages = list(township.children.order_by("code"))
     places = [township, *villages]
     topics = Topic.objects.filter(place__in=places)
     now = timezone.now()
     headline = (
-        f"{township.name}演示数据已载入,本次新增 {created} 条记录。"
+        f"{township.name}演示数据已载入，本次新增 {created} 条记录。"
         if created
-        else f"{township.name}演示数据已存在,本次未做任何改动。"
+        else f"{township.name}演示数据已存在，本次未做任何改动。"
     )
     platforms = (
         Platform.objects.filter(place__in=places)
@@ -284,17 +299,18 @@ def _summary(created: int) -> list[str]:
     return [
         headline,
         "",
-        f"组织:{township.parent.name}{township.name},下辖 {len(villages)} 个村"
-        f"({'、'.join(v.name for v in villages)});"
+        f"组织：{township.parent.name}{township.name}，下辖 {len(villages)} 个村"
+        f"（{'、'.join(v.name for v in villages)}）；"
         f"实施主体 {Body.objects.filter(place__in=places).count()} 个。",
-        "协商平台及名册:",
+        "协商平台及名册：",
         *_table([(p.name, f"{p.size} 人") for p in platforms]),
-        f"人员 {people.count()} 名,其中 {offline} 名既无手机号也无邮箱"
-        "(将收到纸质通知书)。",
-        f"议题 {topics.count()} 个:"
+        f"人员 {people.count()} 名，其中 {offline} 名既无手机号也无邮箱"
+        "（将收到纸质通知书）。",
+        f"议题 {topics.count()} 个："
         + "、".join(f"{s.label} {by_state.get(s, 0)}" for s in State)
-        + f";已逾期 {topics.overdue(now).count()} 个,"
-        f"临近期限(提醒期内){_due_soon(topics, now)} 个。",
+        + f"；已逾期 {topics.overdue(now).count()} 个，"
+        f"临近期限（提醒期内）{_due_soon(topics, now)} 个。",
+        *_sent(sent),
         "",
         f"演示账号（密码均为 {DEMO_PASSWORD}，仅用于演示数据）：",
         *_table(
@@ -310,18 +326,19 @@ def _summary(created: int) -> list[str]:
             ]
         ),
         "",
-        f"在浏览器打开 {SITE_URL}，用上面的账号登录。",
+        f"在浏览器打开 {sent.site}，用上面的账号登录。",
     ]
 
 
 class Command(BaseCommand):
-    help = "载入青溪镇演示数据(组织、名册、账号和各状态的议题);重复运行不会改动数据"
+    help = "载入青溪镇演示数据（组织、名册、账号和各状态的议题）；重复运行不会改动数据"
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args, verbosity: int, **options) -> None:
         before = _counts()
-        with transaction.atomic():
+        # The notices go out when the transaction commits, inside the context.
+        with demo_messages(shown=verbosity >= 2) as sent, transaction.atomic():
             _Seeder().run()
         after = _counts()
         created = sum(after[model] - before[model] for model in COUNTED_MODELS)
-        for line in _summary(created):
+        for line in _summary(created, sent):
             self.stdout.write(line)
