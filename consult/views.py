@@ -441,6 +441,7 @@ def session_record(request, session):
             minutes=request.POST.get("minutes", ""),
             consensus=request.POST.get("consensus", ""),
             disputed=request.POST.get("disputed", ""),
+            no_consensus=request.POST.get("no_consensus") == "on",
             correction=request.POST.get("correction", ""),
         ),
         _("会议记录已保存。"),

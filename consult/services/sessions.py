@@ -1,6 +1,7 @@
 """Sessions as held: attendance, minutes, opinions spoken, sign-in photos,
 and their corrections after the step."""
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from topics.models import Topic
 from topics.records import snapshot, topic_event
 
 from ..corrected import RECORD_FIELDS, current_records
+from ..evidence import notified_sessions
 from ..models import (
     Attendance,
     AttendanceStatus,
@@ -42,6 +44,20 @@ from ._base import (
 def _meeting(session: Session) -> None:
     if session.kind not in (SessionKind.MEETING, SessionKind.INTERVIEW):
         raise _invalid(None, _("书面征询和网上协商不登记签到。"))
+
+
+def _notified(session: Session) -> None:
+    """§六.2 提前做好相关通知: a session is held as notified, however late in
+    the procedure it was planned or moved."""
+    if session.pk not in notified_sessions([session.topic_id], [session.pk]):
+        raise _invalid(
+            None,
+            _(
+                "该协商活动没有按规定提前通知：须至少提前 %(days)d 天把载明"
+                "该活动时间、地点的参会通知发给全部参与对象，才能登记和记录。"
+            )
+            % {"days": settings.XST_NOTICE_MIN_DAYS},
+        )
 
 
 def attendance_mark(
@@ -82,6 +98,7 @@ def attendance_mark(
                 reason=reason,
                 after={"status": status, "represented_by": represented_by},
             )
+        _notified(session)
         attendance = Attendance.objects.filter(
             session=session, participant=participant
         ).first()
@@ -160,20 +177,28 @@ def session_record(
     minutes: str,
     consensus: str = "",
     disputed: str = "",
+    no_consensus: bool = False,
     correction: str = "",
 ) -> Session:
-    """The minutes of a session, the consensus reached and the points disputed."""
-    values = {
+    """The minutes of a session, the consensus reached and the points disputed,
+    or that no consensus was reached (then the points disputed are required)."""
+    texts = {
         "minutes": (minutes or "").strip(),
         "consensus": (consensus or "").strip(),
         "disputed": (disputed or "").strip(),
     }
-    if not values["minutes"]:
+    if not texts["minutes"]:
         raise _invalid("minutes", _("请填写会议记录。"))
-    for name, value in values.items():
+    for name, value in texts.items():
         if len(value) > Session._meta.get_field(name).max_length:
             raise _invalid(name, _("内容过长。"))
         _clean_text(value, name, no_control_chars)
+    no_consensus = bool(no_consensus)
+    if no_consensus and texts["consensus"]:
+        raise _invalid("consensus", _("已勾选“未达成共识”，就不要再填写形成的共识。"))
+    if no_consensus and not texts["disputed"]:
+        raise _invalid("disputed", _("未达成共识时，请写明仍有分歧的问题。"))
+    values = {**texts, "no_consensus": no_consensus}
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT, correction=correction) as (
         topic,
@@ -186,6 +211,7 @@ def session_record(
         if reason:
             _record_correct(topic, session, actor=actor, reason=reason, values=values)
             return session
+        _notified(session)
         before = snapshot(session, RECORD_FIELDS)
         for name, value in values.items():
             setattr(session, name, value)

@@ -26,6 +26,7 @@ from .implementation import (
 )
 from .notes import topic_note_append
 from .public_notices import (
+    public_notice_cover_progress,
     public_notice_create,
     public_notice_photo_add,
     public_notice_withdraw,
@@ -40,6 +41,7 @@ __all__ = [
     "decision_record",
     "disposition_set",
     "explanation_add",
+    "public_notice_cover_progress",
     "public_notice_create",
     "public_notice_photo_add",
     "public_notice_withdraw",

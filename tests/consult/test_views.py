@@ -21,7 +21,7 @@ from consult.models import (
 from tests.factories import ParticipantFactory, VillageFactory, user_with_role
 from topics.states import State
 
-from .conftest import PDF, PNG, in_days, pdf, plan
+from .conftest import PDF, PNG, in_days, notified_meeting, pdf, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -202,9 +202,9 @@ def test_the_inbox_link_of_a_notice_opens_for_the_participant(
 
 @pytest.fixture
 def meeting(clerk, topic, participant):
-    session = plan(clerk, topic, days=1)
+    session = notified_meeting(clerk, topic)
     move(topic, State.CONSULTING)
-    with time_machine.travel(in_days(1.01), tick=False):
+    with time_machine.travel(in_days(4.01), tick=False):
         yield session
 
 
