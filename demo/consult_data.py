@@ -481,6 +481,7 @@ def _sewer() -> None:
         agenda="管线经过鱼塘的处理办法，欢迎村民留言。",
         host="南塘村村委会",
     )
+    _history_notice(topic, participants, online, number=2)
     residents = list(
         User.objects.filter(
             role_grants__place=topic.place, role_grants__role="resident"
