@@ -376,3 +376,24 @@ def test_checks_answer_for_many_topics_in_constant_queries(clerk, village):
 
     few = measure(make(2))
     assert measure(make(2) + make(10)) == few
+
+
+def test_a_list_lacking_categories_says_which_and_what_to_do(clerk, topic):
+    """Item 4 of issue 15: 25 people of two categories; the page's list and
+    the transition refusal name the categories missing and the two ways out."""
+    from topics.actions import ACTIONS
+
+    for i in range(25):
+        ParticipantFactory(topic=topic, category=("masses", "stakeholder")[i % 2])
+    [lacking] = [
+        r for r in registry.missing(topic, Step.PREPARE) if r.code.endswith("ants")
+    ]
+    assert "党代表" in lacking.label and "专业界人士" in lacking.label
+    assert "群众代表" not in lacking.label
+    assert "写明缺少的理由" in lacking.label
+    verdict = ACTIONS["start_consultation"].check(clerk, topic)
+    assert "写明缺少的理由" in verdict.message
+    services.participants_gap_explain(
+        actor=clerk, topic_id=topic.pk, reason="本村无相关界别人员。"
+    )
+    assert "prepare.participants" not in codes(topic, Step.PREPARE)
