@@ -20,6 +20,7 @@ class ConsultConfig(AppConfig):
         provide(
             "prepare.participants",
             check_many=evidence.has_participants,
+            describe_many=evidence.participants_lacking,
             url_name="consult:prepare",
         )
         provide(

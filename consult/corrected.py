@@ -19,7 +19,7 @@ from .models import (
     Session,
 )
 
-RECORD_FIELDS = ("minutes", "consensus", "disputed")
+RECORD_FIELDS = ("minutes", "consensus", "disputed", "no_consensus")
 
 
 @dataclass

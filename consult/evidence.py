@@ -4,14 +4,18 @@ Each check costs a constant number of queries however many topics it is given
 (``topics.evidence.missing_many`` calls it once per page).
 """
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Min
+from django.utils.translation import gettext as _
 
-from committees.models import missing_categories
-from notifications.models import Delivery, DeliveryStatus
+from committees.models import MemberCategory, missing_categories
+from core.text import join_list
+from notifications.models import Delivery, DeliveryStatus, Kind, Notification
+from topics.models import Topic
 
 from .corrected import current_records
 from .models import (
@@ -47,9 +51,8 @@ def has_plan(topics: Sequence) -> set[int]:
     }
 
 
-def has_participants(topics: Sequence) -> set[int]:
-    """A list exists, and any §七 category it lacks is explained in writing."""
-    ids = _ids(topics)
+def _unexplained_gaps(ids: list[int]) -> dict[int, list[str]]:
+    """Per topic with a list: the §七 categories it lacks with no written reason."""
     categories: dict[int, set[str]] = {}
     for topic_id, category in Participant.objects.filter(topic_id__in=ids).values_list(
         "topic_id", "category"
@@ -62,10 +65,33 @@ def has_participants(topics: Sequence) -> set[int]:
         .values_list("topic_id", "gap_categories")
     }
     return {
-        topic_id
+        topic_id: [
+            str(c)
+            for c in missing_categories(present)
+            if str(c) not in explained.get(topic_id, set())
+        ]
         for topic_id, present in categories.items()
-        if {str(c) for c in missing_categories(present)}
-        <= explained.get(topic_id, set())
+    }
+
+
+def has_participants(topics: Sequence) -> set[int]:
+    """A list exists, and any §七 category it lacks is explained in writing."""
+    return {
+        topic_id for topic_id, gap in _unexplained_gaps(_ids(topics)).items() if not gap
+    }
+
+
+def participants_lacking(topics: Sequence) -> dict[int, str]:
+    """What a topic's list lacks, said exactly: the §七 categories missing and
+    what to do (a topic without any list keeps the requirement's own label)."""
+    return {
+        topic_id: _(
+            "参与协商对象名单缺少以下界别：%(categories)s。"
+            "请补充这些界别的人员，或写明缺少的理由"
+        )
+        % {"categories": join_list(MemberCategory(c).label for c in gap)}
+        for topic_id, gap in _unexplained_gaps(_ids(topics)).items()
+        if gap
     }
 
 
@@ -106,37 +132,122 @@ def notice_status(topic_ids: list[int]) -> dict[int, dict]:
     return result
 
 
-def has_notices(topics: Sequence) -> set[int]:
-    """Every participant notified at least XST_NOTICE_MIN_DAYS before the first
-    session, by the latest round of notices (a moved session re-notifies)."""
-    ids = _ids(topics)
+def notice_entry(session: Session) -> dict:
+    """How a round of notices names a session: its time and place as sent."""
+    return {
+        "id": session.pk,
+        "starts_at": session.starts_at.astimezone(UTC).isoformat(),
+        "ends_at": session.ends_at.astimezone(UTC).isoformat(),
+        "location": session.location,
+    }
+
+
+def notified_sessions(
+    topic_ids: Iterable[int], session_ids: Iterable[int] | None = None
+) -> set[int]:
+    """The sessions (of these topics, or only ``session_ids``) whose every
+    participant was notified at least XST_NOTICE_MIN_DAYS before the session
+    starts, by a round naming the session at its current time and place.
+
+    Four queries whatever the number of topics and sessions.
+    """
+    topic_ids = list(topic_ids)
+    sessions = Session.objects.filter(topic_id__in=topic_ids)
+    if session_ids is not None:
+        sessions = sessions.filter(pk__in=list(session_ids))
     persons: dict[int, set[int]] = {}
-    for topic_id, person_id in Participant.objects.filter(topic_id__in=ids).values_list(
-        "topic_id", "person_id"
-    ):
+    for topic_id, person_id in Participant.objects.filter(
+        topic_id__in=topic_ids
+    ).values_list("topic_id", "person_id"):
         persons.setdefault(topic_id, set()).add(person_id)
+    rounds = list(
+        NoticeRound.objects.filter(topic_id__in=topic_ids).values_list(
+            "topic_id", "notification_id", "sessions"
+        )
+    )
+    earliest: dict[tuple[int, int], datetime] = {}
+    for notification_id, person_id, sent_at in Delivery.objects.filter(
+        notification_id__in=[row[1] for row in rounds],
+        status__in=(DeliveryStatus.SENT, DeliveryStatus.READ),
+        sent_at__isnull=False,
+    ).values_list("notification_id", "person_id", "sent_at"):
+        key = (notification_id, person_id)
+        if key not in earliest or sent_at < earliest[key]:
+            earliest[key] = sent_at
+    lead = timedelta(days=settings.XST_NOTICE_MIN_DAYS)
     result = set()
-    for topic_id, status in notice_status(ids).items():
-        wanted = persons.get(topic_id)
-        if not wanted or status["round"] is None or status["deadline"] is None:
+    for session in sessions.only("pk", "topic_id", "starts_at", "ends_at", "location"):
+        wanted = persons.get(session.topic_id)
+        if not wanted:
             continue
-        sent = status["sent"]
-        if all(p in sent and sent[p] <= status["deadline"] for p in wanted):
-            result.add(topic_id)
+        entry = notice_entry(session)
+        naming = [
+            notification_id
+            for topic_id, notification_id, entries in rounds
+            if topic_id == session.topic_id and entry in entries
+        ]
+        deadline = session.starts_at - lead
+        if all(
+            any(
+                (n, person) in earliest and earliest[(n, person)] <= deadline
+                for n in naming
+            )
+            for person in wanted
+        ):
+            result.add(session.pk)
     return result
 
 
+def has_notices(topics: Sequence) -> set[int]:
+    """Every session planned is notified in time to every participant by a round
+    naming it as it now stands (a session planned or moved later needs a new
+    round, sent at least XST_NOTICE_MIN_DAYS before it)."""
+    ids = _ids(topics)
+    planned: dict[int, set[int]] = {}
+    for pk, topic_id in Session.objects.filter(topic_id__in=ids).values_list(
+        "pk", "topic_id"
+    ):
+        planned.setdefault(topic_id, set()).add(pk)
+    notified = notified_sessions(ids)
+    return {topic_id for topic_id, pks in planned.items() if pks <= notified}
+
+
 def has_materials(topics: Sequence) -> set[int]:
-    return set(
-        MaterialVersion.objects.filter(topic_id__in=_ids(topics)).values_list(
-            "topic_id", flat=True
-        )
+    """A material reached the participants before the first session: uploaded
+    before a meeting notice (which names and links it) or a 资料 notice sent to
+    them, both before the first session starts."""
+    ids = _ids(topics)
+    uploaded = dict(
+        MaterialVersion.objects.filter(topic_id__in=ids)
+        .values("topic_id")
+        .annotate(first=Min("uploaded_at"))
+        .values_list("topic_id", "first")
     )
+    if not uploaded:
+        return set()
+    firsts = dict(
+        Session.objects.filter(topic_id__in=list(uploaded))
+        .values("topic_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("topic_id", "first")
+    )
+    sent = Notification.objects.filter(
+        about_type=ContentType.objects.get_for_model(Topic),
+        about_id__in=list(uploaded),
+        kind__in=(Kind.MEETING_NOTICE, Kind.MATERIAL),
+    ).values_list("about_id", "created_at")
+    return {
+        topic_id
+        for topic_id, created_at in sent
+        if uploaded[topic_id] <= created_at
+        and (firsts.get(topic_id) is None or created_at <= firsts[topic_id])
+    }
 
 
 def has_session(topics: Sequence) -> set[int]:
-    """A meeting or interview recorded with attendance, minutes and an opinion,
-    or a written or online consultation closed with its answers collected."""
+    """A meeting or interview recorded with attendance, minutes and an opinion
+    (a meeting also with its consensus, or none reached and the points
+    disputed), or a written or online consultation closed with its answers collected."""
     ids = _ids(topics)
     sessions = list(
         Session.objects.filter(topic_id__in=ids, recorded_at__isnull=False).values_list(
@@ -155,11 +266,21 @@ def has_session(topics: Sequence) -> set[int]:
     result = set()
     for pk, topic_id, form, closed_at in sessions:
         kind = KIND_OF_FORM[form]
-        minutes = current.records.get(pk, {}).get("minutes")
+        record = current.records.get(pk, {})
         if pk not in with_opinions:
             continue
-        if (kind in MEETING_KINDS and minutes and pk in attended) or (
+        if (kind in MEETING_KINDS and record.get("minutes") and pk in attended) or (
             kind in COLLECTED_KINDS and closed_at
         ):
+            if kind == SessionKind.MEETING and not _consensus_recorded(record):
+                continue
             result.add(topic_id)
     return result
+
+
+def _consensus_recorded(record: dict) -> bool:
+    """§六.3 达成协商共识: the consensus reached, or that none was reached and
+    what remains disputed."""
+    if record.get("no_consensus"):
+        return bool(record.get("disputed"))
+    return bool(record.get("consensus"))

@@ -55,7 +55,13 @@ class SessionForm(_Form):
 
     def __init__(self, *args, topic, participants=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["form"].choices = forms_for(topic.level)
+        # Only the forms the topic was approved for (§六.3); the service
+        # refuses any other.
+        self.fields["form"].choices = [
+            (value, label)
+            for value, label in forms_for(topic.level)
+            if value in topic.forms
+        ]
         self.fields["interviewee"].choices = [("", "—")] + [
             (p.pk, p.person.name) for p in participants
         ]
@@ -192,6 +198,9 @@ class RecordForm(_Form):
         required=False,
         validators=[no_control_chars],
         widget=forms.Textarea(attrs={"rows": 3, "id": "disputed"}),
+    )
+    no_consensus = forms.BooleanField(
+        label=_("未达成共识（须写明仍有分歧的问题）"), required=False
     )
     # Asked by the browser; the service says why when it is missing.
     correction = forms.CharField(

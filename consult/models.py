@@ -128,6 +128,9 @@ class Session(models.Model):
     minutes = models.TextField(_("会议记录"), max_length=20000, blank=True)
     consensus = models.TextField(_("形成的共识"), max_length=5000, blank=True)
     disputed = models.TextField(_("仍有分歧的问题"), max_length=5000, blank=True)
+    # §六.3 达成协商共识: a meeting without consensus counts only when it says
+    # so and records what remains disputed.
+    no_consensus = models.BooleanField(_("未达成共识"), default=False)
     recorded_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("征询结束时间"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -296,6 +299,9 @@ class NoticeRound(models.Model):
         verbose_name=_("通知"),
     )
     first_starts_at = models.DateTimeField(_("首次活动开始时间"))
+    # The sessions this round names, as they stood when it was sent: a session
+    # planned or moved later is notified only by a round naming its new time.
+    sessions = models.JSONField(_("通知所列协商活动"), default=list)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

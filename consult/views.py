@@ -541,6 +541,7 @@ def session_record(request, session):
             minutes=d["minutes"],
             consensus=d["consensus"],
             disputed=d["disputed"],
+            no_consensus=d.get("no_consensus", False),
             correction=d.get("correction", ""),
         ),
         done=_("会议记录已保存。"),

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from committees.models import Membership, Person, Platform, PlatformKind
 from consult import services
+from consult.evidence import notice_entry
 from consult.models import (
     Attendance,
     Material,
@@ -249,10 +250,15 @@ def _history_session(topic: Topic, form: str, days_ago: float, **fields) -> Sess
     return session
 
 
-def _history_notice(topic: Topic, participants, first: Session) -> None:
+def _history_notice(
+    topic: Topic, participants, first: Session, *, number: int = 1
+) -> None:
+    """A round of notices a week before ``first``, naming the topic's sessions
+    planned so far (a session planned later needs a round of its own)."""
     sent = first.starts_at - timedelta(days=7)
+    sessions = list(Session.objects.filter(topic=topic).order_by("starts_at", "pk"))
     notification = Notification.objects.create(
-        key=f"consult:notice:{topic.pk}:1",
+        key=f"consult:notice:{topic.pk}:{number}",
         kind=Kind.MEETING_NOTICE,
         about=topic,
         subject=f"参会通知：{topic.title}",
@@ -277,9 +283,10 @@ def _history_notice(topic: Topic, participants, first: Session) -> None:
     )
     notice = NoticeRound.objects.create(
         topic=topic,
-        number=1,
+        number=number,
         notification=notification,
-        first_starts_at=first.starts_at,
+        first_starts_at=sessions[0].starts_at,
+        sessions=[notice_entry(session) for session in sessions],
         sent_at=sent,
     )
     _seed_event(topic, notice, "notice", recipients=len(participants))
@@ -395,6 +402,7 @@ def _river() -> None:
         agenda="请就滨水步道线路比选方案（甲、乙两案）书面提出意见。",
         host="镇协商办",
     )
+    _history_notice(topic, participants, written, number=2)
     answered = participants[: len(participants) * 2 // 3]
     # Answers come in every few hours since it opened, and never after now.
     now = timezone.now()
@@ -473,6 +481,7 @@ def _sewer() -> None:
         agenda="管线经过鱼塘的处理办法，欢迎村民留言。",
         host="南塘村村委会",
     )
+    _history_notice(topic, participants, online, number=2)
     residents = list(
         User.objects.filter(
             role_grants__place=topic.place, role_grants__role="resident"

@@ -28,11 +28,17 @@ from committees.models import (
     missing_categories,
 )
 from consult import services as consult
-from consult.models import Opinion, Participant
+from consult.models import MaterialVersion, Opinion, Participant
 from feedback import rules, services
 from feedback.models import Decision, NoticeSubject, Outcome
 from notifications.delivery import delivery_attempt
-from notifications.models import Channel, Delivery, DeliveryStatus, Kind
+from notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Kind,
+    Notification,
+)
 from notifications.services import receipt_record
 from topics.models import Topic
 from topics.services import topic_transition
@@ -155,6 +161,13 @@ def _consultation(topic: Topic, clerk, decider, adopted: datetime) -> list[Opini
             is_public=True,
         )
         notice = consult.meeting_notice_send(actor=clerk, topic_id=topic.pk)
+        # Column defaults read the real clock, not the replayed one: date the
+        # material and the notice as of the plan, so the material reached the
+        # participants before the meeting (§六.2) as it would have.
+        MaterialVersion.objects.filter(topic=topic).update(uploaded_at=planned)
+        Notification.objects.filter(pk=notice.notification_id).update(
+            created_at=planned
+        )
         _deliver(
             topic,
             clerk,
@@ -302,6 +315,21 @@ def _notice(topic: Topic, clerk, *, start: datetime):
     )
 
 
+def _progress_notice(topic: Topic, clerk, *, start: datetime):
+    """§六.5 公示通报实施进展情况: the tasks and their latest reports."""
+    return services.public_notice_create(
+        actor=clerk,
+        topic_id=topic.pk,
+        subject=NoticeSubject.PROGRESS,
+        title=f"关于“{topic.title}”实施进展情况的公示",
+        body="落实任务均已完成，进展报告和照片已存档，欢迎监督。",
+        place_ids=[topic.place_id],
+        starts_at=start,
+        ends_at=start + timedelta(days=7),
+        posted_at=f"{topic.place.name}村务公开栏",
+    )
+
+
 def _inform(topic: Topic, clerk) -> None:
     """通报, delivered now: email and SMS sent, paper notices signed for."""
     services.bulletin_send(actor=clerk, topic_id=topic.pk)
@@ -357,6 +385,7 @@ def build(topic: Topic, target: str, *, days_in_state: int) -> None:
         return
     with _clock(start + timedelta(days=2)):
         _notice(topic, clerk, start=start + timedelta(days=2))
+        _progress_notice(topic, clerk, start=start + timedelta(days=2))
     services.public_notices_sweep(start + timedelta(days=9, minutes=5))
     with _clock(start + timedelta(days=10)):
         _inform(topic, clerk)

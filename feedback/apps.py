@@ -35,6 +35,7 @@ class FeedbackConfig(AppConfig):
                 "notice_publish": _("发布公示"),
                 "notice_end": _("公示期满"),
                 "notice_withdraw": _("撤回公示"),
+                "notice_cover_progress": _("标记公示同时公示实施进展"),
                 "response_submit": _("群众对公示提出意见"),
                 "response_answer": _("答复公示意见"),
                 "bulletin_send": _("通报协商结果"),

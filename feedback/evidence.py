@@ -134,6 +134,45 @@ def publicised(topics: Sequence) -> set[int]:
     return ran - pending - unanswered
 
 
+def progress_publicised(topics: Sequence) -> set[int]:
+    """§六.5 公示通报实施进展情况: a 公示 of implementation progress ran its full
+    period, or a decision 公示 the clerk marked as covering progress ran its
+    period with progress reported by its end; every response is answered and
+    no 公示 of the topic is still scheduled or running."""
+    ids = _ids(topics)
+    notices = PublicNotice.objects.filter(topic_id__in=ids)
+    period = timedelta(days=settings.XST_PUBLIC_NOTICE_MIN_DAYS)
+    first_report: dict[int, object] = {}
+    for topic_id, created_at in ProgressReport.objects.filter(
+        task__topic_id__in=ids
+    ).values_list("task__topic_id", "created_at"):
+        if topic_id not in first_report or created_at < first_report[topic_id]:
+            first_report[topic_id] = created_at
+    ran = set()
+    for topic_id, subject, published, ended in (
+        notices.filter(status=NoticeStatus.ENDED)
+        .filter(
+            Q(subject=NoticeSubject.PROGRESS)
+            | Q(subject=NoticeSubject.DECISION, covers_progress=True)
+        )
+        .values_list("topic_id", "subject", "published_at", "ended_at")
+    ):
+        if not (published and ended and ended - published >= period - SWEEP_SLACK):
+            continue
+        reported = first_report.get(topic_id)
+        if subject == NoticeSubject.PROGRESS or (reported and reported <= ended):
+            ran.add(topic_id)
+    pending = _lacking(
+        notices.filter(status__in=[NoticeStatus.SCHEDULED, NoticeStatus.PUBLISHED])
+    )
+    unanswered = set(
+        NoticeResponse.objects.filter(
+            notice__topic_id__in=ids, answered_at__isnull=True
+        ).values_list("notice__topic_id", flat=True)
+    )
+    return ran - pending - unanswered
+
+
 def informed(topics: Sequence) -> set[int]:
     """Every participant has a 通报 delivered: sent, read or signed for on paper."""
     ids = _ids(topics)
@@ -172,5 +211,10 @@ def register() -> None:
     provide("feedback.progress", check_many=progressed, url_name="feedback:implement")
     provide(
         "feedback.public_notice", check_many=publicised, url_name="feedback:implement"
+    )
+    provide(
+        "feedback.progress_notice",
+        check_many=progress_publicised,
+        url_name="feedback:implement",
     )
     provide("feedback.informed", check_many=informed, url_name="feedback:implement")

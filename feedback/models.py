@@ -467,6 +467,9 @@ class PublicNotice(models.Model):
         "committees.Place", related_name="public_notices", verbose_name=_("公示范围")
     )
     posted_at = models.CharField(_("张贴地点"), max_length=200, blank=True)
+    # A decision 公示 the clerk marked as also reporting implementation
+    # progress (§六.5), when tasks were reported while it ran.
+    covers_progress = models.BooleanField(_("同时公示实施进展"), default=False)
     starts_at = models.DateTimeField(_("公示开始"))
     ends_at = models.DateTimeField(_("公示结束"))
     status = models.CharField(

@@ -37,6 +37,11 @@ urlpatterns = [
         name="public_notice_withdraw",
     ),
     path(
+        "notices/<int:notice_id>/progress/",
+        views.public_notice_cover_progress,
+        name="public_notice_cover_progress",
+    ),
+    path(
         "notices/<int:notice_id>/photo/",
         views.public_notice_photo_add,
         name="public_notice_photo_add",

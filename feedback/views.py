@@ -384,6 +384,21 @@ def public_notice_withdraw(request, notice_id: int):
 
 @login_required
 @require_POST
+def public_notice_cover_progress(request, notice_id: int):
+    return _act(
+        request,
+        _notice_topic_id(notice_id),
+        page=_implement_page,
+        run=lambda d: services.public_notice_cover_progress(
+            actor=request.user, notice_id=notice_id
+        ),
+        done=_("已标记：该公示同时公示实施进展。"),
+        anchor="#notices",
+    )
+
+
+@login_required
+@require_POST
 def public_notice_photo_add(request, notice_id: int):
     return _act(
         request,

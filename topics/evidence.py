@@ -40,6 +40,9 @@ class Provider:
     applies_many: BulkCheck | None = None
     # What was registered, to tell a repeated registration from a conflicting one.
     source: Callable | None = None
+    # What exactly a topic lacks, said for the topics missing the evidence
+    # (ids -> label); a topic it says nothing about keeps the general label.
+    describe_many: Callable[[Sequence], dict[int, str]] | None = None
 
 
 # Pluralised on "days", which is read from the settings each time it is shown.
@@ -70,6 +73,7 @@ def provide(
     *,
     check_many: BulkCheck | None = None,
     applies_many: BulkCheck | None = None,
+    describe_many: Callable[[Sequence], dict[int, str]] | None = None,
     url_name: str = "",
 ) -> None:
     """Register what decides whether ``code`` exists for a topic.
@@ -78,8 +82,11 @@ def provide(
     ``check(topic) -> bool`` is the one-topic shorthand for checks that read only
     the topic row. ``applies_many(topics)`` returns the ids of the topics the
     requirement applies to (for example only topics that need a statutory vote);
-    a topic outside it never lists the requirement as missing. ``url_name`` names
-    the page where the evidence is recorded (it takes ``topic_id``).
+    a topic outside it never lists the requirement as missing.
+    ``describe_many(topics)`` says exactly what each topic lacking the evidence
+    lacks (``{topic id: label}``), in place of the requirement's general label.
+    ``url_name`` names the page where the evidence is recorded (it takes
+    ``topic_id``).
     """
     if code not in _REQUIREMENTS:
         raise KeyError(f"no requirement {code!r}; declare it with require()")
@@ -96,7 +103,10 @@ def provide(
             return {topic.pk for topic in topics if _check(topic)}
 
     _PROVIDERS[code] = Provider(
-        check_many=check_many, applies_many=applies_many, source=check or check_many
+        check_many=check_many,
+        applies_many=applies_many,
+        source=check or check_many,
+        describe_many=describe_many,
     )
     if url_name:
         _REQUIREMENTS[code] = replace(_REQUIREMENTS[code], url_name=url_name)
@@ -134,9 +144,17 @@ def missing_many(topics: Iterable, step: int | None = None) -> dict[int, list]:
             if not concerned:
                 continue
             present = provider.check_many(concerned)
-            for topic in concerned:
-                if topic.pk not in present:
-                    result[topic.pk].append(requirement)
+            lacking = [topic for topic in concerned if topic.pk not in present]
+            described = (
+                provider.describe_many(lacking)
+                if lacking and provider.describe_many
+                else {}
+            )
+            for topic in lacking:
+                label = described.get(topic.pk)
+                result[topic.pk].append(
+                    replace(requirement, label=label) if label else requirement
+                )
     return result
 
 
@@ -165,7 +183,11 @@ require(Step.DETERMINE, "topic.forms", _("协商形式"))
 require(Step.PREPARE, "prepare.plan", _("协商方案（形式、时间、地点、议程）"))
 require(Step.PREPARE, "prepare.participants", _("参与协商对象名单"))
 require(Step.PREPARE, "prepare.notices", lazy(_notice_label, str)())
-require(Step.PREPARE, "prepare.materials", _("议题资料"))
+require(
+    Step.PREPARE,
+    "prepare.materials",
+    _("议题资料（在首次协商活动前随参会通知或单独发给参与对象）"),
+)
 # Step 3: 开展协商民主.
 require(
     Step.CONSULT,
@@ -188,6 +210,11 @@ require(
     _("跟踪督办：每项落实任务已完成或写明理由终止，并有进展报告"),
 )
 require(Step.FEEDBACK, "feedback.public_notice", _("公示期满"))
+require(
+    Step.FEEDBACK,
+    "feedback.progress_notice",
+    _("实施进展情况公示期满（落实进展公示，或标记为同时公示进展的决策公示）"),
+)
 require(Step.FEEDBACK, "feedback.informed", _("向参与协商对象通报情况"))
 
 

@@ -7,11 +7,14 @@ the one path both the step-2 page and the topic's delivery page call.
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core.text import join_list
 from notifications.models import Delivery, Kind
 from topics.models import Topic
 from topics.records import topic_event
 
+from ..evidence import notice_entry
 from ..models import (
+    Material,
     NoticeRound,
     Participant,
     Session,
@@ -50,6 +53,16 @@ def _notice_round(topic: Topic, *, actor, new: bool) -> tuple[NoticeRound, bool]
         }
         for s in sessions
     ]
+    # §六.2 提供相关议题资料: the notice names the materials uploaded so far;
+    # its link opens the page where participants read them.
+    titles = list(
+        Material.objects.filter(topic=topic, versions__isnull=False)
+        .distinct()
+        .order_by("pk")
+        .values_list("title", flat=True)
+    )
+    if titles:
+        lines.append(_("议题资料：%(titles)s") % {"titles": join_list(titles)})
     subject = _("参会通知：%(title)s") % {"title": topic.title}
     if number > 1:
         subject = _("参会通知（变更）：%(title)s") % {"title": topic.title}
@@ -73,6 +86,7 @@ def _notice_round(topic: Topic, *, actor, new: bool) -> tuple[NoticeRound, bool]
         number=number,
         notification=notification,
         first_starts_at=first.starts_at,
+        sessions=[notice_entry(s) for s in sessions],
         sent_by=actor if getattr(actor, "pk", None) else None,
     )
     topic_event(

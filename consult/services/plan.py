@@ -1,7 +1,8 @@
 """The consultation plan and its sessions (step 2, and new sessions in step 3)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from committees.models import (
     missing_categories,
 )
+from core.text import join_list
 from core.validators import clean_date, clean_text
 from topics.catalogue import Form, form_fits
 from topics.models import Topic
@@ -16,6 +18,7 @@ from topics.records import snapshot, topic_event
 
 from ..models import (
     KIND_OF_FORM,
+    NoticeRound,
     Participant,
     Plan,
     Session,
@@ -29,6 +32,7 @@ from ._base import (
     _load_session,
     _participant,
     _session_for_update,
+    _when,
     _writing,
 )
 from .meeting_notices import _renotify_if_sent
@@ -41,6 +45,16 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
     form = data["form"]
     if form not in Form.values or not form_fits(topic.level, form):
         errors.setdefault("form", []).append(_("该协商形式不适用于本级议题。"))
+    elif form not in topic.forms:
+        # §六.3: 根据确定的协商方案、议题和形式.
+        errors.setdefault("form", []).append(
+            _("议题批准的协商形式是：%(forms)s；不能安排其他形式的协商活动。")
+            % {
+                "forms": join_list(
+                    Form(f).label for f in topic.forms if f in Form.values
+                )
+            }
+        )
     starts_at, ends_at = data["starts_at"], data["ends_at"]
     if starts_at is None or ends_at is None:
         errors.setdefault("starts_at", []).append(_("请填写开始和结束时间。"))
@@ -51,6 +65,21 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
             errors.setdefault("starts_at", []).append(
                 _("计划的协商活动不能安排在过去的时间。")
             )
+        elif _notified_before(topic):
+            # §六.2 提前做好相关通知: once notices are out, a session planned
+            # or moved is notified anew, and that round keeps the lead time.
+            earliest = now + timedelta(days=settings.XST_NOTICE_MIN_DAYS)
+            if starts_at < earliest:
+                errors.setdefault("starts_at", []).append(
+                    _(
+                        "参会通知已发出，新安排或改期的协商活动须重新通知，"
+                        "并至少提前 %(days)d 天：开始时间不能早于 %(when)s。"
+                    )
+                    % {
+                        "days": settings.XST_NOTICE_MIN_DAYS,
+                        "when": _when(earliest),
+                    }
+                )
         for name in ("starts_at", "ends_at"):
             clean_date(data[name], field=name, errors=errors)
     clean_text(
@@ -79,6 +108,10 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
     )
     if errors:
         raise ValidationError(errors)
+
+
+def _notified_before(topic: Topic) -> bool:
+    return NoticeRound.objects.filter(topic=topic).exists()
 
 
 def _clean_session(data: dict) -> dict:

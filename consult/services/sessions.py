@@ -1,6 +1,7 @@
 """Sessions as held: attendance, minutes, opinions spoken, sign-in photos,
 and their corrections after the step."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -12,6 +13,7 @@ from topics.models import Topic
 from topics.records import snapshot, topic_event
 
 from ..corrected import RECORD_FIELDS, current_records
+from ..evidence import notified_sessions
 from ..models import (
     Attendance,
     AttendanceStatus,
@@ -39,6 +41,19 @@ from ._base import (
 def _meeting(session: Session) -> None:
     if session.kind not in (SessionKind.MEETING, SessionKind.INTERVIEW):
         raise ValidationError(_("书面征询和网上协商不登记签到。"))
+
+
+def _notified(session: Session) -> None:
+    """§六.2 提前做好相关通知: a session is held as notified, however late in
+    the procedure it was planned or moved."""
+    if session.pk not in notified_sessions([session.topic_id], [session.pk]):
+        raise ValidationError(
+            _(
+                "该协商活动没有按规定提前通知：须至少提前 %(days)d 天把载明"
+                "该活动时间、地点的参会通知发给全部参与对象，才能登记和记录。"
+            )
+            % {"days": settings.XST_NOTICE_MIN_DAYS},
+        )
 
 
 def attendance_mark(
@@ -84,6 +99,7 @@ def attendance_mark(
                 reason=reason,
                 after={"status": status, "represented_by": represented_by},
             )
+        _notified(session)
         attendance = Attendance.objects.filter(
             session=session, participant=participant
         ).first()
@@ -166,9 +182,11 @@ def session_record(
     minutes: str,
     consensus: str = "",
     disputed: str = "",
+    no_consensus: bool = False,
     correction: str = "",
 ) -> Session:
-    """The minutes of a session, the consensus reached and the points disputed."""
+    """The minutes of a session, the consensus reached and the points disputed,
+    or that no consensus was reached (then the points disputed are required)."""
     values = {
         name: clean_text(
             value,
@@ -184,6 +202,14 @@ def session_record(
             ("disputed", disputed),
         )
     }
+    no_consensus = bool(no_consensus)
+    if no_consensus and values["consensus"]:
+        raise ValidationError(
+            {"consensus": [_("已勾选“未达成共识”，就不要再填写形成的共识。")]}
+        )
+    if no_consensus and not values["disputed"]:
+        raise ValidationError({"disputed": [_("未达成共识时，请写明仍有分歧的问题。")]})
+    values["no_consensus"] = no_consensus
     topic_id = _session_for_update(session_id).topic_id
     with _writing(topic_id, actor=actor, steps=CONSULT, correction=correction) as (
         topic,
@@ -196,6 +222,7 @@ def session_record(
         if reason:
             _record_correct(topic, session, actor=actor, reason=reason, values=values)
             return session
+        _notified(session)
         before = snapshot(session, RECORD_FIELDS)
         for name, value in values.items():
             setattr(session, name, value)

@@ -26,6 +26,7 @@ from .implementation import (
 )
 from .notes import topic_note_append
 from .public_notices import (
+    public_notice_cover_progress,
     public_notice_create,
     public_notice_photo_add,
     public_notice_withdraw,
@@ -48,6 +49,7 @@ __all__ = [
     "explanation_add",
     "meeting_rule_delete",
     "meeting_rule_save",
+    "public_notice_cover_progress",
     "public_notice_create",
     "public_notice_photo_add",
     "public_notice_withdraw",

@@ -5,9 +5,11 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consult.models import KIND_OF_FORM, Session, SessionKind
 from consult.selectors import topic_opinions
 from core.errors import Conflict
 from core.text import join_list
@@ -212,6 +214,28 @@ def explanation_add(
 # -- step 4: decision and vote ----------------------------------------------------
 
 
+def _consultation_end(topic: Topic) -> date | None:
+    """The day the consultation ended: the end of the last meeting or interview
+    recorded, or the closing of the last written or online consultation."""
+    ends = []
+    for form, ends_at, recorded_at, closed_at in Session.objects.filter(
+        topic=topic
+    ).values_list("form", "ends_at", "recorded_at", "closed_at"):
+        if KIND_OF_FORM[form] in (SessionKind.WRITTEN, SessionKind.ONLINE):
+            if closed_at:
+                ends.append(closed_at)
+        elif recorded_at:
+            ends.append(ends_at)
+    return timezone.localdate(max(ends)) if ends else None
+
+
+def _after_consultation(topic: Topic, day: date, field: str, message: str) -> None:
+    """§二.3 协商在决策之前: no decision or vote dated before the consultation."""
+    end = _consultation_end(topic)
+    if end is not None and day < end:
+        raise ValidationError({field: [message % {"date": end.isoformat()}]})
+
+
 def decision_record(
     *,
     actor,
@@ -224,14 +248,39 @@ def decision_record(
     """班子联席会议: date, attendees, the 决策方案 and its attachments."""
     checked = upload_check(files, kind=FileKind.DOCUMENT)
     with _write(actor, topic_id, steps=ADOPT) as topic:
+        meeting_date = clean_date(
+            meeting_date,
+            field="meeting_date",
+            required=True,
+            future_message=_("会议日期不能晚于今天。"),
+        )
+        _after_consultation(
+            topic,
+            meeting_date,
+            "meeting_date",
+            _(
+                "协商在决策之前：班子联席会议日期不能早于协商活动结束的日期"
+                "（%(date)s）。"
+            ),
+        )
+        voted_on = Vote.objects.filter(topic=topic).aggregate(first=Min("held_on"))[
+            "first"
+        ]
+        if voted_on is not None and meeting_date > voted_on:
+            raise ValidationError(
+                {
+                    "meeting_date": [
+                        _(
+                            "法定会议已于 %(date)s 表决：班子联席会议的决策日期"
+                            "不能晚于表决日期。"
+                        )
+                        % {"date": voted_on.isoformat()}
+                    ]
+                }
+            )
         decision = Decision(
             topic=topic,
-            meeting_date=clean_date(
-                meeting_date,
-                field="meeting_date",
-                required=True,
-                future_message=_("会议日期不能晚于今天。"),
-            ),
+            meeting_date=meeting_date,
             attendees=clean_text(
                 attendees,
                 field="attendees",
@@ -333,6 +382,27 @@ def vote_record(
             required=True,
             future_message=_("表决日期不能晚于今天。"),
         )
+        _after_consultation(
+            topic,
+            held_on,
+            "held_on",
+            _("协商在决策之前：表决日期不能早于协商活动结束的日期（%(date)s）。"),
+        )
+        decided_on = Decision.objects.filter(topic=topic).aggregate(
+            last=Max("meeting_date")
+        )["last"]
+        if decided_on is not None and held_on < decided_on:
+            raise ValidationError(
+                {
+                    "held_on": [
+                        _(
+                            "表决的是班子联席会议形成的决策方案：表决日期不能早于"
+                            "决策日期（%(date)s）。"
+                        )
+                        % {"date": decided_on.isoformat()}
+                    ]
+                }
+            )
         numbers = {
             name: _count(value, name)
             for name, value in (

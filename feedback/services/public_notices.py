@@ -231,6 +231,33 @@ def public_notice_photo_add(*, actor, notice_id: int, upload) -> Attachment:
         )[0]
 
 
+def public_notice_cover_progress(*, actor, notice_id: int) -> PublicNotice:
+    """Mark a decision 公示 as also reporting implementation progress (§六.5
+    公示通报实施进展情况); it counts as such only for progress reported by
+    the time it ended."""
+    with _write(actor, _notice_topic_id(notice_id), steps=FEEDBACK) as topic:
+        notice = _locked_notice(topic, notice_id)
+        if notice.subject != NoticeSubject.DECISION:
+            raise Conflict(
+                _("只有决策结果公示需要标记；落实进展公示本身就是进展公示。")
+            )
+        if notice.status == NoticeStatus.WITHDRAWN:
+            raise Conflict(_("该公示已撤回。"))
+        if notice.covers_progress:
+            raise Conflict(_("该公示已标记为同时公示实施进展。"))
+        notice.covers_progress = True
+        notice.save(update_fields=["covers_progress"])
+        topic_event(
+            topic,
+            actor=actor,
+            verb="notice_cover_progress",
+            record=notice,
+            before={"covers_progress": False},
+            after={"covers_progress": True},
+        )
+    return notice
+
+
 def _withdraw_unshown(notice: PublicNotice, topic: Topic, now, reason: str) -> None:
     notice.status = NoticeStatus.WITHDRAWN
     notice.withdrawn_at = now

@@ -65,9 +65,13 @@ def secretary(village):
     return user_with_role(Role.VILLAGE_SECRETARY, village)
 
 
+VILLAGE_FORMS = ["v_meeting", "v_talk", "v_written", "v_online"]
+
+
 @pytest.fixture
 def topic(village):
-    return TopicFactory(place=village, state=State.PREPARING)
+    """Approved for every village form, so each kind of session can be planned."""
+    return TopicFactory(place=village, state=State.PREPARING, forms=VILLAGE_FORMS)
 
 
 @pytest.fixture
@@ -119,6 +123,14 @@ def plan(clerk, topic, *, days: float = 10, **extra):
     }
     data.update(extra)
     return services.session_plan(actor=clerk, topic_id=topic.pk, **data)
+
+
+def notified_meeting(clerk, topic, *, days: float = 4):
+    """A meeting planned ``days`` ahead, its notice sent to the participants now
+    (in time for the lead of XST_NOTICE_MIN_DAYS when ``days`` exceeds it)."""
+    session = plan(clerk, topic, days=days)
+    services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
+    return session
 
 
 def move(topic, state):

@@ -30,7 +30,7 @@ from core.models import AuditEvent
 from tests.factories import user_with_role
 from topics.states import State
 
-from .conftest import in_days, move, pdf, plan
+from .conftest import in_days, move, notified_meeting, pdf, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -205,16 +205,16 @@ def test_a_gap_reason_may_span_lines(clerk, topic, participant):
 @pytest.fixture
 def under_way(clerk, topic, participant, village):
     """A meeting, a written and an online consultation, all open now."""
-    meeting = plan(clerk, topic, days=1)
     written = plan(
-        clerk, topic, days=1, form="v_written", location="", ends_at=in_days(3)
+        clerk, topic, days=4, form="v_written", location="", ends_at=in_days(6)
     )
     online = plan(
-        clerk, topic, days=1, form="v_online", location="", ends_at=in_days(3)
+        clerk, topic, days=4, form="v_online", location="", ends_at=in_days(6)
     )
+    meeting = notified_meeting(clerk, topic)
     move(topic, State.CONSULTING)
     resident = user_with_role(Role.RESIDENT, village)
-    with time_machine.travel(in_days(1.01), tick=False):
+    with time_machine.travel(in_days(4.01), tick=False):
         comment = services.online_comment(
             actor=resident, session_id=online.pk, content="路灯也要修"
         )

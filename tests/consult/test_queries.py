@@ -170,7 +170,11 @@ def test_dashboard_with_topics_in_steps_2_and_3_does_not_grow(client, clerk, vil
 def test_participant_page_does_not_grow(client, clerk, village, member):
     def invite(count: int) -> None:
         for _ in range(count):
-            topic = TopicFactory(place=village, state=State.PREPARING)
+            topic = TopicFactory(
+                place=village,
+                state=State.PREPARING,
+                forms=["v_meeting", "v_written"],
+            )
             Participant.objects.create(
                 topic=topic, person=member.person, category="masses"
             )

@@ -34,7 +34,7 @@ from tests.factories import (
 )
 from topics.states import State
 
-from .conftest import PDF, in_days, move, pdf, plan, png
+from .conftest import PDF, in_days, move, notified_meeting, pdf, plan, png
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,24 @@ def test_bad_sessions_are_refused_and_nothing_saved(clerk, topic, extra, field):
     assert "session_plan" not in verbs(topic)
 
 
+def test_only_the_forms_the_topic_was_approved_for_are_planned(clerk, topic):
+    """§六.3 根据确定的协商方案、议题和形式: a topic approved for 会议协商 gets
+    no online consultation, in the service and in the planning form."""
+    from consult.forms import SessionForm
+
+    type(topic).objects.filter(pk=topic.pk).update(forms=["v_meeting"])
+    topic.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        plan(clerk, topic, form="v_online", location="")
+    assert "会议协商" in refused.value.message_dict["form"][0]
+    assert not Session.objects.exists()
+    assert plan(clerk, topic, form="v_meeting").form == "v_meeting"
+    offered = [
+        value for value, _label in SessionForm(topic=topic).fields["form"].choices
+    ]
+    assert offered == ["v_meeting"]
+
+
 def test_written_consultation_needs_no_place(clerk, topic):
     session = plan(clerk, topic, form="v_written", location="")
     assert session.is_written
@@ -92,7 +110,9 @@ def test_an_interview_names_one_participant(clerk, topic, participant):
             location="x",
             agenda="y",
         )
-    township_topic = TopicFactory(place=topic.place.parent, state=State.PREPARING)
+    township_topic = TopicFactory(
+        place=topic.place.parent, state=State.PREPARING, forms=["t_interview"]
+    )
     township_clerk = user_with_role(Role.TOWNSHIP_CLERK, topic.place.parent)
     other = ParticipantFactory(topic=township_topic)
     session = services.session_plan(
@@ -424,9 +444,9 @@ def test_pre_opinion_without_content_is_refused(clerk, topic, participant):
 @pytest.fixture
 def held(clerk, topic, participant):
     """A meeting planned in step 2 and now under way in step 3."""
-    session = plan(clerk, topic, days=1)
+    session = notified_meeting(clerk, topic)
     move(topic, State.CONSULTING)
-    traveller = time_machine.travel(in_days(1.01), tick=False)
+    traveller = time_machine.travel(in_days(4.01), tick=False)
     traveller.start()
     yield session
     traveller.stop()
@@ -591,6 +611,7 @@ def test_corrections_chain_and_are_read_back_through_one_selector(
         "minutes": "三稿",
         "consensus": "共识",
         "disputed": "",
+        "no_consensus": False,
     }
     standing = current.attendance[held.pk][participant.pk]
     assert (standing.status, standing.represented_by, standing.corrected) == (
@@ -628,7 +649,9 @@ def test_a_correction_that_changes_nothing_is_refused(clerk, topic, held, partic
 def test_evidence_reads_corrected_attendance(clerk, topic, held, participant):
     from consult.evidence import has_session
 
-    services.session_record(actor=clerk, session_id=held.pk, minutes="纪要")
+    services.session_record(
+        actor=clerk, session_id=held.pk, minutes="纪要", consensus="同意修路"
+    )
     services.opinion_record(
         actor=clerk, session_id=held.pk, content="修路", participant_id=participant.pk
     )

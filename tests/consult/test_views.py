@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from topics.states import State
 
-from .conftest import PDF, PNG, in_days, pdf, plan
+from .conftest import PDF, PNG, in_days, notified_meeting, pdf, plan
 
 pytestmark = pytest.mark.django_db
 
@@ -205,9 +205,9 @@ def test_the_inbox_link_of_a_notice_opens_for_the_participant(
 
 @pytest.fixture
 def meeting(clerk, topic, participant):
-    session = plan(clerk, topic, days=1)
+    session = notified_meeting(clerk, topic)
     move(topic, State.CONSULTING)
-    with time_machine.travel(in_days(1.01), tick=False):
+    with time_machine.travel(in_days(4.01), tick=False):
         yield session
 
 

@@ -259,6 +259,8 @@ def _adopting_to_archive(topic, clerk, secretary, town_clerk, resident):
         files=[png()],
     )
     notice = run_notice(topic, clerk)
+    # The decision 公示 also reports the progress above (§六.5).
+    services.public_notice_cover_progress(actor=clerk, notice_id=notice.pk)
     response = services.response_submit(
         actor=resident, public_id=notice.public_id, kind="objection", content="期限太长"
     )

@@ -26,7 +26,12 @@ def move(topic, state) -> None:
 
 
 def test_resident_comment_is_escaped_on_the_adopt_page(village, clerk, resident):
-    topic = TopicFactory(place=village, state=State.PREPARING, category=Category.V2)
+    topic = TopicFactory(
+        place=village,
+        state=State.PREPARING,
+        category=Category.V2,
+        forms=[Form.V_ONLINE],
+    )
     opens = timezone.now() + timedelta(days=1)
     online = consult.session_plan(
         actor=clerk,

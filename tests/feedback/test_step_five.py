@@ -59,6 +59,7 @@ def test_a_new_step_five_lacks_every_record(feedback_topic):
         "feedback.tasks",
         "feedback.progress",
         "feedback.public_notice",
+        "feedback.progress_notice",
         "feedback.informed",
     }
 
@@ -440,3 +441,62 @@ def test_archiving_is_refused_until_step_five_holds_and_says_what_is_missing(
     assert "向参与协商对象通报情况" in refused.value.message
     feedback_topic.refresh_from_db()
     assert feedback_topic.state == "feedback"
+
+
+# -- §六.5 公示通报实施进展情况 ----------------------------------------------------
+
+
+def test_a_decision_notice_alone_is_no_progress_notice(feedback_topic, clerk):
+    run_notice(feedback_topic, clerk)
+    end_notices()
+    assert "feedback.public_notice" not in codes(feedback_topic)
+    assert "feedback.progress_notice" in codes(feedback_topic)
+
+
+def test_a_progress_notice_that_ran_its_period_counts(feedback_topic, clerk):
+    run_notice(feedback_topic, clerk, subject="progress")
+    assert "feedback.progress_notice" in codes(feedback_topic)
+    end_notices()
+    assert "feedback.progress_notice" not in codes(feedback_topic)
+
+
+def test_a_progress_notice_with_an_unanswered_response_does_not_count(
+    feedback_topic, clerk, resident
+):
+    notice = run_notice(feedback_topic, clerk, subject="progress")
+    response = services.response_submit(
+        actor=resident, public_id=notice.public_id, kind="opinion", content="何时完工"
+    )
+    end_notices()
+    assert "feedback.progress_notice" in codes(feedback_topic)
+    services.response_answer(actor=clerk, response_id=response.pk, answer="月底")
+    assert "feedback.progress_notice" not in codes(feedback_topic)
+
+
+def test_a_decision_notice_marked_as_progress_counts_with_progress_reported(
+    feedback_topic, clerk, person
+):
+    """Marked, it counts only once tasks were reported while it ran."""
+    notice = run_notice(feedback_topic, clerk)
+    services.public_notice_cover_progress(actor=clerk, notice_id=notice.pk)
+    with pytest.raises(Conflict):
+        services.public_notice_cover_progress(actor=clerk, notice_id=notice.pk)
+    end_notices()
+    assert "feedback.progress_notice" in codes(feedback_topic)
+
+    other = run_notice(feedback_topic, clerk)
+    services.public_notice_cover_progress(actor=clerk, notice_id=other.pk)
+    task = new_task(feedback_topic, clerk, person)
+    services.progress_report(
+        actor=clerk, task_id=task.pk, percent=40, reported_on=today(), note="开工"
+    )
+    end_notices(days=12)
+    assert "feedback.progress_notice" not in codes(feedback_topic)
+
+
+def test_only_a_decision_notice_is_marked_as_covering_progress(feedback_topic, clerk):
+    notice = run_notice(feedback_topic, clerk, subject="progress")
+    with pytest.raises(Conflict):
+        services.public_notice_cover_progress(actor=clerk, notice_id=notice.pk)
+    notice.refresh_from_db()
+    assert not notice.covers_progress

@@ -392,3 +392,75 @@ def test_clerk_and_secretary_may_record_step_four(adopting, request, who):
         actor=user, topic_id=adopting.pk, meeting_date=today(), attendees="x", plan="y"
     )
     assert Decision.objects.count() == 1
+
+
+# -- §二.3 协商在决策之前 ------------------------------------------------------------
+
+
+def _held_meeting(topic, days_ago: int):
+    """A meeting of the topic held and recorded ``days_ago`` days ago."""
+    from django.utils import timezone
+
+    from tests.factories import SessionFactory
+
+    ended = timezone.now() - timedelta(days=days_ago)
+    return SessionFactory(
+        topic=topic,
+        starts_at=ended - timedelta(hours=2),
+        ends_at=ended,
+        recorded_at=ended,
+    )
+
+
+def _decide(topic, clerk, day):
+    return services.decision_record(
+        actor=clerk,
+        topic_id=topic.pk,
+        meeting_date=day,
+        attendees="书记、主任",
+        plan="按协商意见实施。",
+    )
+
+
+def test_a_decision_dated_before_the_consultation_ended_is_refused(adopting, clerk):
+    _held_meeting(adopting, days_ago=3)
+    with pytest.raises(ValidationError) as refused:
+        _decide(adopting, clerk, today() - timedelta(days=4))
+    assert "协商在决策之前" in refused.value.message_dict["meeting_date"][0]
+    with pytest.raises(ValidationError):
+        _decide(adopting, clerk, today() - timedelta(days=365 * 5))
+    assert not Decision.objects.exists()
+    assert _decide(adopting, clerk, today() - timedelta(days=1)).pk
+
+
+def test_a_decision_in_the_future_is_refused(adopting, clerk):
+    _held_meeting(adopting, days_ago=3)
+    with pytest.raises(ValidationError):
+        _decide(adopting, clerk, today() + timedelta(days=1))
+
+
+def test_a_vote_is_dated_on_or_after_the_decision(adopting, clerk):
+    _held_meeting(adopting, days_ago=10)
+    services.vote_mark(actor=clerk, topic_id=adopting.pk, reason="集体资产")
+    _decide(adopting, clerk, today())
+    with pytest.raises(ValidationError) as refused:
+        vote(adopting, clerk, held_on=today() - timedelta(days=1))
+    assert "决策日期" in refused.value.message_dict["held_on"][0]
+    assert not Vote.objects.exists()
+    assert vote(adopting, clerk, held_on=today()).pk
+
+
+def test_a_vote_before_the_consultation_ended_is_refused(adopting, clerk):
+    _held_meeting(adopting, days_ago=2)
+    services.vote_mark(actor=clerk, topic_id=adopting.pk, reason="集体资产")
+    with pytest.raises(ValidationError) as refused:
+        vote(adopting, clerk, held_on=today() - timedelta(days=10))
+    assert "协商在决策之前" in refused.value.message_dict["held_on"][0]
+
+
+def test_a_decision_dated_after_a_recorded_vote_is_refused(adopting, clerk):
+    services.vote_mark(actor=clerk, topic_id=adopting.pk, reason="集体资产")
+    vote(adopting, clerk, held_on=today() - timedelta(days=2))
+    with pytest.raises(ValidationError):
+        _decide(adopting, clerk, today())
+    assert _decide(adopting, clerk, today() - timedelta(days=2)).pk

@@ -268,6 +268,8 @@ def test_walk_through_the_pages(village, clerk, secretary, town_clerk, resident)
     )
     ok(c.post(reverse("feedback:public_notice_create", args=[topic.pk]), notice_data))
     notice = PublicNotice.objects.exclude(pk=first.pk).get()
+    # The decision 公示 runs while the progress above is reported (§六.5).
+    ok(c.post(reverse("feedback:public_notice_cover_progress", args=[notice.pk])))
     ok(
         c.post(
             reverse("feedback:public_notice_photo_add", args=[notice.pk]),

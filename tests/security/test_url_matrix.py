@@ -468,6 +468,7 @@ TABLE: dict[str, Row] = {
     "feedback:supervise": Row("POST", "fb_task",  "302 404 404 403 403 302 302 302 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"note": "请按期完成。"}),
     "feedback:public_notice_create": Row("POST", "fb_topic", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data=NOTICE),
     "feedback:public_notice_withdraw": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "内容有误。"}),
+    "feedback:public_notice_cover_progress": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "feedback:public_notice_photo_add": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"file": png}),
     "feedback:response_answer": Row("POST", "fb_response", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"answer": "按法定程序办理。"}),
     "feedback:bulletin": Row("POST", "fb_topic",  "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),

@@ -35,6 +35,7 @@ DECLARED = {
         "feedback.tasks",
         "feedback.progress",
         "feedback.public_notice",
+        "feedback.progress_notice",
         "feedback.informed",
     ],
 }

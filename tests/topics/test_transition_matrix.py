@@ -406,7 +406,9 @@ def test_one_missing_requirement_is_named_alone(world, monkeypatch):
     with pytest.raises(TransitionRefused) as refused:
         topic_transition(actor=actor, topic_id=topic.pk, action="start_consultation")
 
-    assert refused.value.message == "还缺少：议题资料"
+    assert refused.value.message == (
+        "还缺少：议题资料（在首次协商活动前随参会通知或单独发给参与对象）"
+    )
     assert [r.code for r in refused.value.missing] == ["prepare.materials"]
 
 
