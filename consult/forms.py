@@ -57,7 +57,7 @@ class SessionForm(_Form):
         super().__init__(*args, **kwargs)
         self.fields["form"].choices = forms_for(topic.level)
         self.fields["interviewee"].choices = [("", "—")] + [
-            (p.pk, p.person.name) for p in participants
+            (p.pk, p.name) for p in participants
         ]
 
 

@@ -66,7 +66,7 @@ def opinion_pre_collect(
             source=OpinionSource.PRE,
             participant=participant,
             author=participant.person,
-            author_name=participant.person.name,
+            author_name=participant.name,
             content=content,
             kind=kind,
             submitted_by=actor,
@@ -171,7 +171,7 @@ def written_answer(
                 session=session,
                 participant=participant,
                 author=participant.person,
-                author_name=participant.person.name,
+                author_name=participant.name,
             )
         opinion.content = content
         opinion.kind = kind

@@ -58,6 +58,7 @@ def task_create(
             topic=topic,
             description=description,
             responsible=responsible,
+            responsible_name=responsible.name,
             deadline=deadline,
             created_by=actor,
         )
@@ -66,7 +67,9 @@ def task_create(
             actor=actor,
             verb="task_create",
             record=task,
-            after=snapshot(task, ["description", "responsible", "deadline"]),
+            after=snapshot(
+                task, ["description", "responsible", "responsible_name", "deadline"]
+            ),
         )
         send_notice(
             topic=topic,
