@@ -294,7 +294,7 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
             verb="opinion_hide",
             record=opinion,
             before={"is_hidden": False},
-            after={"is_hidden": True},
+            after={"is_hidden": True, "hidden_reason": opinion.hidden_reason},
             reason=reason,
         )
     return opinion

@@ -121,7 +121,7 @@ def task_close(*, actor, task_id: int, reason: str) -> Task:
             verb="task_close",
             record=task,
             before={"status": TaskStatus.OPEN},
-            after={"status": TaskStatus.CLOSED},
+            after={"status": TaskStatus.CLOSED, "close_reason": task.close_reason},
             reason=reason,
         )
     return task

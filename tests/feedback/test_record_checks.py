@@ -12,12 +12,16 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from committees.models import Person
+from committees.models import Person, Role
 from consult.models import MaterialVersion, Opinion, Participant
 from core.chain_records import verify_records
 from feedback.models import Attachment, Note, Task, Vote
 from feedback.services import task_create, topic_note_append
+from notifications.models import Delivery, Kind, Notification
+from notifications.periodic import _JOBS
+from tests.factories import user_with_role
 from topics.models import Topic
 from topics.states import State
 
@@ -219,3 +223,25 @@ def test_the_check_reads_each_table_once_however_many_records(
         topic_note_append(actor=clerk, topic_id=sealed.pk, text=f"补充说明{number}")
     with django_assert_num_queries(len(before.captured_queries)):
         assert verify_records() == []
+
+
+def test_the_daily_check_tells_the_administrators_which_record_changed(
+    sealed, township, django_capture_on_commit_callbacks
+):
+    """Reported like a chain break: to the township's administrators, once."""
+    admin = user_with_role(Role.ADMINISTRATOR, township)
+    daily = _JOBS["core.audit_daily"].func
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily(timezone.now()) == 0
+    opinion = first(Opinion, topic=sealed)
+    sql("UPDATE consult_opinion SET content = %s WHERE id = %s", ["改过", opinion])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert daily(timezone.now()) == 1
+        daily(timezone.now())
+    notification = Notification.objects.get(kind=Kind.ESCALATION)
+    assert notification.about_id == sealed.pk
+    assert f"consult.opinion:{opinion}" in notification.body
+    assert "content" in notification.body
+    assert Delivery.objects.filter(
+        notification=notification, person__user=admin
+    ).exists()
