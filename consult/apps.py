@@ -8,11 +8,12 @@ class ConsultConfig(AppConfig):
 
     def ready(self) -> None:
         from core.audit import register_verbs
+        from core.chain_records import register_record
         from topics.evidence import provide
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import evidence, jobs
+        from . import evidence, jobs, models
 
         provide(
             "prepare.plan", check_many=evidence.has_plan, url_name="consult:prepare"
@@ -67,3 +68,24 @@ class ConsultConfig(AppConfig):
             }
         )
         jobs.register()
+        # Plan rows are opened by the first session planned, unaudited; only
+        # their explained gap is on the chain.
+        register_record(models.Plan, subject="topic_id", needs_event=False)
+        register_record(
+            models.Participant,
+            subject="topic_id",
+            deleted_by={"participant_remove"},
+        )
+        register_record(models.Session, subject="topic_id")
+        register_record(models.Attendance, subject="session__topic_id")
+        register_record(models.Correction, subject="topic_id", json_field="after")
+        register_record(models.Opinion, subject="topic_id")
+        register_record(models.NoticeRound, subject="topic_id")
+        register_record(
+            models.MaterialVersion,
+            subject="topic_id",
+            aliases={"name": "original_name", "title": "material__title"},
+        )
+        register_record(
+            models.SignInPhoto, subject="topic_id", aliases={"name": "original_name"}
+        )

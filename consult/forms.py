@@ -63,7 +63,7 @@ class SessionForm(_Form):
             if value in topic.forms
         ]
         self.fields["interviewee"].choices = [("", "—")] + [
-            (p.pk, p.person.name) for p in participants
+            (p.pk, p.name) for p in participants
         ]
 
 

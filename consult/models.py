@@ -74,6 +74,12 @@ class Participant(models.Model):
         related_name="participations",
         verbose_name=_("人员"),
     )
+    # The person as listed when added: the topic's record shows these, so a
+    # later rename of the person changes nothing in a sealed topic.
+    name = models.CharField(_("姓名（按名单）"), max_length=64)
+    organisation = models.CharField(
+        _("工作单位或身份（按名单）"), max_length=128, blank=True
+    )
     category = models.CharField(
         _("界别"), max_length=32, choices=MemberCategory.choices
     )
@@ -90,7 +96,7 @@ class Participant(models.Model):
     class Meta:
         verbose_name = _("参与协商对象")
         verbose_name_plural = pgettext_lazy("plural", "参与协商对象")
-        ordering = ["topic", "category", "person__name", "pk"]
+        ordering = ["topic", "category", "name", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["topic", "person"], name="participant_once_per_topic"
@@ -98,7 +104,13 @@ class Participant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} · {self.get_category_display()}"
+        return f"{self.name} · {self.get_category_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self.name:
+            self.name = self.person.name
+            self.organisation = self.person.organisation
+        super().save(*args, **kwargs)
 
 
 class Session(models.Model):

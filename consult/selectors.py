@@ -38,7 +38,7 @@ def topic_participants(topic_ids: Iterable[int]) -> QuerySet[Participant]:
     return (
         Participant.objects.filter(topic_id__in=list(topic_ids))
         .select_related("person")
-        .order_by("topic_id", "category", "person__name", "pk")
+        .order_by("topic_id", "category", "name", "pk")
     )
 
 

@@ -93,7 +93,14 @@ PROBLEM_LABELS = {
     "head": _("与上次校验的链头不符，链已被改写"),
     "truncated": _("链尾记录被删除"),
     "digest": _("与签名摘要记录的链头不符，链已被改写"),
+    # Found by comparing the records with their chain (core/chain_records.py).
+    "record": _("记录内容与审计链上最后一次记载不符"),
+    "unlogged": _("记录在审计链上没有任何记载"),
+    "deleted": _("记录已被删除，审计链上却没有删除的记载"),
+    "state": _("议题状态与审计链上最后一次流转不符"),
+    "sealed": _("归档后出现了追加说明以外的操作"),
 }
+RECORD_PROBLEMS = frozenset({"record", "unlogged", "deleted", "state", "sealed"})
 
 
 def _natural(content_type_id: int | None, object_id: int | None) -> str:

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from .audit import ChainBreak, chain_problems, event_break, verb_label
 from .chain_keys import UnknownAuditKey, audit_key, current_key_id
+from .chain_records import verify_records
 from .models import AuditEvent, ChainHead
 
 DIGEST_VERSION = 1
@@ -273,12 +274,15 @@ def verify(
     record: bool = True,
     only: models.Model | None = None,
     now: datetime | None = None,
+    records: bool = True,
 ) -> Report:
     """Verify the chains (or the one of ``only``); with ``record``, seal the result.
 
     Recording moves the ``ChainHead`` of every intact chain to its current end
     and writes a new signed digest: intact chains at their current head, broken
-    ones at the head of the previous digest.
+    ones at the head of the previous digest. With ``records``, the live
+    records are also compared with what their chains last say of them
+    (core/chain_records.py), reported beside the breaks.
     """
     now = now or timezone.now()
     report = Report(incremental=incremental)
@@ -334,6 +338,10 @@ def verify(
     for key, count in sorted(_counts(unseen).items()):
         check(key, [], count)
 
+    # The records are compared in full on every run: a record changed behind
+    # the services' back leaves no trace in the chain's newest events.
+    if records:
+        report.breaks += verify_records(only)
     if record and only is None:
         _record(report, intact, broken, heads, signed_heads, now)
     return report
@@ -383,7 +391,13 @@ def verify_chain(subject: models.Model) -> list[ChainBreak]:
     verified (``ChainHead``) and the head in the latest signed digest, so a
     deleted tail or a chain rewritten from scratch is reported too.
     """
-    return verify(only=subject, record=False).breaks
+    return verify(only=subject, record=False, records=False).breaks
+
+
+def verify_subject(subject: models.Model, *, records: bool = True) -> list[ChainBreak]:
+    """Every break of one subject's chain, read in full, and with ``records``
+    every record of it that differs from the chain; records nothing."""
+    return verify(only=subject, record=False, records=records).breaks
 
 
 # -- words -----------------------------------------------------------------------

@@ -8,12 +8,30 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from core.audit import register_verbs
+        from core.chain_records import register_record
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import evidence, jobs
+        from . import evidence, jobs, models
 
         evidence.register()
+        for model, subject in (
+            (models.Compilation, "topic_id"),
+            (models.Disposition, "topic_id"),
+            (models.Explanation, "disposition__topic_id"),
+            (models.Decision, "topic_id"),
+            (models.VoteMark, "topic_id"),
+            (models.Vote, "topic_id"),
+            (models.Task, "topic_id"),
+            (models.ProgressReport, "task__topic_id"),
+            (models.SupervisionNote, "task__topic_id"),
+            (models.PublicNotice, "topic_id"),
+            (models.NoticeResponse, "notice__topic_id"),
+            (models.Attachment, "topic_id"),
+            (models.Bulletin, "topic_id"),
+            (models.Note, "topic_id"),
+        ):
+            register_record(model, subject=subject)
         jobs.register()
         register_step_page(Step.ADOPT, "feedback:adopt", _("意见采纳、决策与表决"))
         register_step_page(Step.FEEDBACK, "feedback:implement", _("落实、公示与通报"))

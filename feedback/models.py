@@ -349,6 +349,9 @@ class Task(models.Model):
         related_name="feedback_tasks",
         verbose_name=_("责任人"),
     )
+    # The responsible person's name when the task was set: what the sealed
+    # topic shows, whatever the person is called later.
+    responsible_name = models.CharField(_("责任人姓名（按记录）"), max_length=64)
     deadline = models.DateField(_("完成期限"))
     status = models.CharField(
         _("状态"), max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN
@@ -370,6 +373,11 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.description[:40]
+
+    def save(self, *args, **kwargs):
+        if not self.responsible_name:
+            self.responsible_name = self.responsible.name
+        super().save(*args, **kwargs)
 
 
 class ProgressReport(models.Model):

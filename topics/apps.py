@@ -12,10 +12,12 @@ class TopicsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from core.audit import register_verbs
+        from core.chain_records import register_subject
 
         from . import evidence, transition_messages
         from .jobs import audit, deadlines  # noqa: F401  (audit registers on import)
-        from .services import ACTIONS
+        from .models import Topic
+        from .services import ACTIONS, EDITABLE_FIELDS
 
         evidence.provide_step_one()
         register_verbs(
@@ -25,6 +27,16 @@ class TopicsConfig(AppConfig):
                 "demo_seed": _("演示数据导入"),
                 **{name: action.label for name, action in ACTIONS.items()},
             }
+        )
+        # After archive a topic takes only an appended note (feedback's);
+        # the demo's seeded history vouches for the records it imported.
+        register_subject(
+            Topic,
+            state_field="state",
+            fields=EDITABLE_FIELDS,
+            seal_verb="archive",
+            after_seal={"note_append"},
+            history_verbs={"demo_seed"},
         )
         deadlines.register()
         transition_messages.connect()

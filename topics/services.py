@@ -133,7 +133,15 @@ def topic_create(*, actor, place: Place, body: Body, **fields) -> Topic:
     _validate(topic)
     with transaction.atomic():
         topic.save()
-        audit_record(subject=topic, actor=actor, verb="create", to_state=State.DRAFT)
+        # The fields as created, so a later change of them outside the
+        # services differs from the chain (core/chain_records.py).
+        audit_record(
+            subject=topic,
+            actor=actor,
+            verb="create",
+            to_state=State.DRAFT,
+            data={"after": {name: _plain(getattr(topic, name)) for name in fields}},
+        )
     return topic
 
 

@@ -67,7 +67,7 @@ def opinion_pre_collect(
             source=OpinionSource.PRE,
             participant=participant,
             author=participant.person,
-            author_name=participant.person.name,
+            author_name=participant.name,
             content=content,
             kind=kind,
             submitted_by=actor,
@@ -177,7 +177,7 @@ def written_answer(
                 session=session,
                 participant=participant,
                 author=participant.person,
-                author_name=participant.person.name,
+                author_name=participant.name,
             )
         opinion.content = content
         opinion.kind = kind
@@ -305,7 +305,7 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
             verb="opinion_hide",
             record=opinion,
             before={"is_hidden": False},
-            after={"is_hidden": True},
+            after={"is_hidden": True, "hidden_reason": opinion.hidden_reason},
             reason=reason,
         )
     return opinion

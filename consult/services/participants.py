@@ -31,7 +31,12 @@ def _add_participant(topic, person, category, platform, actor) -> Participant | 
     participant, created = Participant.objects.get_or_create(
         topic=topic,
         person=person,
-        defaults={"category": category, "platform": platform},
+        defaults={
+            "category": category,
+            "platform": platform,
+            "name": person.name,
+            "organisation": person.organisation,
+        },
     )
     if not created:
         return None
@@ -43,6 +48,7 @@ def _add_participant(topic, person, category, platform, actor) -> Participant | 
         after={
             "person": person.pk,
             "name": person.name,
+            "organisation": person.organisation,
             "category": category,
             "platform": platform.pk if platform else None,
         },
@@ -151,7 +157,7 @@ def participant_remove(*, actor, topic_id: int, participant_id: int) -> None:
         ):
             raise ValidationError(_("该参与对象已有意见或签到记录，不能移出名单。"))
         before = snapshot(participant, ("person", "category", "platform"))
-        before["name"] = participant.person.name
+        before["name"] = participant.name
         topic_event(
             topic,
             actor=actor,

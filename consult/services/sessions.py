@@ -308,7 +308,7 @@ def opinion_record(
             session=session,
             participant=participant,
             author=participant.person if participant else None,
-            author_name=author_name or participant.person.name,
+            author_name=author_name or participant.name,
             content=content,
             kind=kind,
             submitted_by=actor,

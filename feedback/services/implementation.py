@@ -73,6 +73,7 @@ def task_create(
             topic=topic,
             description=description,
             responsible=responsible,
+            responsible_name=responsible.name,
             deadline=deadline,
             created_by=actor,
         )
@@ -81,7 +82,9 @@ def task_create(
             actor=actor,
             verb="task_create",
             record=task,
-            after=snapshot(task, ["description", "responsible", "deadline"]),
+            after=snapshot(
+                task, ["description", "responsible", "responsible_name", "deadline"]
+            ),
         )
         send_notice(
             topic=topic,
@@ -138,7 +141,7 @@ def task_close(*, actor, task_id: int, reason: str) -> Task:
             verb="task_close",
             record=task,
             before={"status": TaskStatus.OPEN},
-            after={"status": TaskStatus.CLOSED},
+            after={"status": TaskStatus.CLOSED, "close_reason": task.close_reason},
             reason=reason,
         )
     return task

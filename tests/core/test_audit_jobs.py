@@ -78,7 +78,7 @@ def test_a_break_notifies_the_townships_administrators_once(
     elsewhere = user_with_role(Role.ADMINISTRATOR, VillageFactory().parent)
     run_daily(django_capture_on_commit_callbacks)
     with topic_write(topic.pk) as locked:
-        event = topic_event(locked, actor=None, verb="edit", after={"title": "新"})
+        event = topic_event(locked, actor=None, verb="edit", reason="新")
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE core_auditevent SET reason = %s WHERE id = %s", ["改过", event.pk]

@@ -34,6 +34,7 @@ def chinese_in(html: str) -> list[str]:
 def ascii_topic(adopting, clerk, secretary, resident):
     """A topic whose own texts are ASCII, so only the interface could be Chinese."""
     from committees.models import Body, Person, Place
+    from consult.models import Participant
     from topics.models import Topic
 
     Topic.objects.filter(pk=adopting.pk).update(
@@ -43,6 +44,8 @@ def ascii_topic(adopting, clerk, secretary, resident):
     Place.objects.filter(pk=adopting.place.parent_id).update(name="Town")
     Body.objects.filter(pk=adopting.body_id).update(name="Committee")
     Person.objects.update(name="Li")
+    # Names on the list are as recorded when added: the list's own copy too.
+    Participant.objects.filter(topic=adopting).update(name="Li")
     Opinion.objects.filter(topic=adopting).update(author_name="Li", content="Wider")
     adopting.refresh_from_db()
     for opinion in Opinion.objects.filter(topic=adopting):

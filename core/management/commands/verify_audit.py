@@ -2,12 +2,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import RECORD_PROBLEMS
 from core.chain import describe, subjects_of, verify
 
 
 class Command(BaseCommand):
     help = _(
-        "校验全部审计链，对照最新的签名链头摘要；发现断裂时以非零状态退出。"
+        "校验全部审计链，对照最新的签名链头摘要，并逐一核对各项记录与审计链上"
+        "最后一次记载是否相符；发现断裂或不符时以非零状态退出。"
         "通过的链会更新链头并写入新的签名摘要。"
     )
 
@@ -51,16 +53,26 @@ class Command(BaseCommand):
                 _("签名摘要无法验证：%(problem)s") % {"problem": report.digest_problem}
             )
         subjects = subjects_of(report.breaks)
-        for item in report.breaks:
+        breaks = [b for b in report.breaks if b.problem not in RECORD_PROBLEMS]
+        records = [b for b in report.breaks if b.problem in RECORD_PROBLEMS]
+        for item in breaks:
             self.stderr.write(
                 _("断裂：%(text)s")
+                % {"text": describe(item, subjects.get(item.subject))}
+            )
+        for item in records:
+            self.stderr.write(
+                _("记录不符：%(text)s")
                 % {"text": describe(item, subjects.get(item.subject))}
             )
         if report.written is not None:
             self.stdout.write(_("已写入签名摘要：%(path)s") % {"path": report.written})
         if not report.ok:
             raise CommandError(
-                _("审计链校验未通过：%(count)s 处断裂。")
-                % {"count": len(report.breaks)}
+                _(
+                    "审计链校验未通过：%(count)s 处断裂，"
+                    "%(records)s 处记录与审计链不符。"
+                )
+                % {"count": len(breaks), "records": len(records)}
             )
-        self.stdout.write(self.style.SUCCESS(_("审计链完好。")))
+        self.stdout.write(self.style.SUCCESS(_("审计链完好。各项记录与审计链相符。")))
