@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
+from core.ratelimit import rate_limited
 from core.uploads import file_response
 from topics import evidence
 from topics.models import Topic
@@ -110,11 +111,19 @@ def prepare(request, topic_id: int):
     topic = _topic(request.user, topic_id)
     context = selectors.prepare_page(topic)
     clerk = perm.can_run(request.user, topic)
+    own = perm.participant_of(request.user, topic)
+    if not perm.can_see_internal(request.user, topic):
+        # A participant sees their own notice, not how the others were reached.
+        context["notice_rows"] = [
+            row
+            for row in context["notice_rows"]
+            if own is not None and row.participant.pk == own.pk
+        ]
     context.update(
         {
             "topic": topic,
             "clerk": clerk,
-            "own": perm.participant_of(request.user, topic),
+            "own": own,
             "missing": evidence.missing(topic, Step.PREPARE),
             "session_form": SessionForm(
                 topic=topic, participants=context["participants"]
@@ -351,7 +360,7 @@ def photo_download(request, photo_id: int):
     photo = (
         SignInPhoto.objects.select_related("topic__place").filter(pk=photo_id).first()
     )
-    if photo is None or not perm.can_view(request.user, photo.topic):
+    if photo is None or not perm.can_see_internal(request.user, photo.topic):
         raise Http404
     return _download(photo)
 
@@ -394,10 +403,14 @@ def session_detail(request, session_id: int):
                 None,
             ),
             "can_view_topic": perm.can_view(request.user, topic),
+            "staff": perm.can_see_internal(request.user, topic),
             "can_comment": perm.can_comment(request.user, session),
             "is_open": not session.closed_at
             and session.starts_at <= now <= session.ends_at,
             "in_step": topic.step == Step.CONSULT,
+            "answerable": topic.step == Step.CONSULT
+            and not session.closed_at
+            and session.starts_at <= now <= session.ends_at,
             # Records of a step the topic has left: a clerk may still correct
             # them with a reason (the archived topic is sealed).
             "correctable": bool(topic.step and topic.step > Step.CONSULT),
@@ -490,6 +503,7 @@ def written_send(request, session):
 
 
 @session_action
+@rate_limited("answer")
 def written_answer(request, session):
     return _acted(
         request,
@@ -517,6 +531,7 @@ def session_close(request, session):
 
 
 @session_action
+@rate_limited("comment")
 def comment(request, session):
     return _acted(
         request,

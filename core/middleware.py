@@ -44,3 +44,23 @@ class DomainErrorMiddleware:
         if isinstance(exception, NotVisible):
             raise Http404 from exception
         return None
+
+
+class PrivateCacheMiddleware:
+    """Nothing shown to a logged-in user is kept by a browser or a proxy.
+
+    Township offices share computers and sit behind proxies: a page or file
+    served to an account must not be replayed from a cache to the next user.
+    Anonymous pages (the public 公示) keep whatever caching they chose.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response.headers["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
+        return response

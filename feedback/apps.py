@@ -37,6 +37,7 @@ class FeedbackConfig(AppConfig):
                 "notice_withdraw": _("撤回公示"),
                 "response_submit": _("群众对公示提出意见"),
                 "response_answer": _("答复公示意见"),
+                "response_mark_spam": _("认定公示意见无效"),
                 "bulletin_send": _("通报协商结果"),
                 "note_append": _("追加说明"),
             }

@@ -1,6 +1,9 @@
 """Opinions outside the meetings: collected beforehand, written and online
 consultations, moderation."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,7 +158,9 @@ def written_answer(
         now = timezone.now()
         if now < session.starts_at:
             raise _invalid(None, _("书面征询尚未开始。"))
-        if now > session.ends_at and not (clerk and late_reason):
+        if now > session.ends_at and not clerk:
+            raise _invalid(None, _("这次书面征询已截止，不能再提交或修改答复。"))
+        if now > session.ends_at and not late_reason:
             raise _invalid(
                 "late_reason",
                 _("已过答复截止时间；工作人员补录纸质答复须说明原因。"),
@@ -229,6 +234,11 @@ def online_comment(*, actor, session_id: int, content: str) -> Opinion:
         now = timezone.now()
         if session.closed_at or not (session.starts_at <= now <= session.ends_at):
             raise _invalid(None, _("网上协商不在开放期间，不能发表意见。"))
+        since = now - timedelta(seconds=settings.XST_DUPLICATE_WINDOW)
+        if Opinion.objects.filter(
+            session=session, submitted_by=actor, content=content, created_at__gte=since
+        ).exists():
+            raise _invalid(None, _("您刚刚已发表过相同的内容，请勿重复提交。"))
         participant = perm.participant_of(actor, topic)
         person = participant.person if participant else None
         if person is None:
@@ -279,6 +289,12 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
         )
         if opinion is None:
             raise NotVisible
+        if opinion.source != OpinionSource.ONLINE:
+            # Written answers and meeting opinions are the record of what a
+            # participant said: they are put right by a correction, visibly.
+            raise _invalid(
+                None, _("只能屏蔽网上协商的发言；其他意见请通过更正记录修改。")
+            )
         if opinion.is_hidden:
             raise _invalid(None, _("该意见已被屏蔽。"))
         opinion.is_hidden = True

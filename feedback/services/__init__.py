@@ -31,6 +31,7 @@ from .public_notices import (
     public_notice_withdraw,
     public_notices_sweep,
     response_answer,
+    response_mark_spam,
     response_submit,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "public_notices_sweep",
     "progress_report",
     "response_answer",
+    "response_mark_spam",
     "response_submit",
     "send_notice",
     "supervision_note_add",

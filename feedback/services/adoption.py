@@ -15,6 +15,7 @@ from topics.records import snapshot, topic_event
 
 from .. import rules
 from ..models import (
+    MAX_VOTERS,
     NEEDS_EXPLANATION,
     AttachmentPurpose,
     Compilation,
@@ -238,6 +239,10 @@ def _count(value, field: str) -> int:
         raise ValidationError({field: [_("人数必须是整数。")]}) from exc
     if number < 0:
         raise ValidationError({field: [_("人数不能为负数。")]})
+    if number > MAX_VOTERS:
+        raise ValidationError(
+            {field: [_("人数不能超过 %(max)d。") % {"max": MAX_VOTERS}]}
+        )
     return number
 
 
