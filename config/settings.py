@@ -307,6 +307,10 @@ XST_FEEDBACK_UPLOAD_MAX_BYTES = env.int(
 )
 # Days past a task's deadline before the township is told (督办).
 XST_TASK_ESCALATE_AFTER_DAYS = env.int("XST_TASK_ESCALATE_AFTER_DAYS", default=3)
+# The rate-limit counters live here: process memory by default; with several
+# gunicorn workers set CACHE_URL to a shared cache (e.g. a Redis database other
+# than the broker's) so a limit counts every worker's requests.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # What residents and members post (core/ratelimit.py): per scope, the requests
 # one account and one address may send per window (seconds). An address is
 # looser than an account: a village office or a mobile carrier puts many
