@@ -319,6 +319,7 @@ def material_send(request, topic):
 
 
 @topic_action
+@rate_limited("answer", exempt=lambda request, topic: perm.can_run(request.user, topic))
 def pre_opinion(request, topic):
     return _acted(
         request,
@@ -502,8 +503,12 @@ def written_send(request, session):
     )
 
 
+def _staff_session(request, session) -> bool:
+    return perm.can_run(request.user, session.topic)
+
+
 @session_action
-@rate_limited("answer")
+@rate_limited("answer", exempt=_staff_session)
 def written_answer(request, session):
     return _acted(
         request,

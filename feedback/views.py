@@ -99,7 +99,7 @@ def implement(request, topic_id: int):
     return _implement_page(request, _topic(request.user, topic_id))
 
 
-def _my_tasks_page(request, *, status=200, errors=(), failed_task=None, form=None):
+def _my_tasks_page(request, *, status=200, errors=(), failed_task=None):
     return render(
         request,
         "feedback/my_tasks.html",
@@ -107,7 +107,6 @@ def _my_tasks_page(request, *, status=200, errors=(), failed_task=None, form=Non
             "tasks": selectors.own_tasks(request.user),
             "errors": list(errors),
             "failed_task": failed_task,
-            "form": form,
             "today": timezone.localdate(),
         },
         status=status,

@@ -64,6 +64,15 @@ def opinion_pre_collect(
             raise _invalid("participant", _("请选择提出意见的参与对象。"))
         else:
             raise PermissionDenied(_("只有参与对象本人或工作人员可以录入会前意见。"))
+        since = timezone.now() - timedelta(seconds=settings.XST_DUPLICATE_WINDOW)
+        if Opinion.objects.filter(
+            topic=topic,
+            source=OpinionSource.PRE,
+            participant=participant,
+            content=content,
+            created_at__gte=since,
+        ).exists():
+            raise _invalid("content", _("刚刚已录入过相同的意见，请勿重复提交。"))
         opinion = Opinion.objects.create(
             topic=topic,
             source=OpinionSource.PRE,

@@ -173,3 +173,47 @@ def test_after_the_deadline_a_member_is_told_and_offered_no_form(
             )
     assert "工作人员" not in " ".join(refused.value.messages)
     assert "已截止" in " ".join(refused.value.messages)
+
+
+def test_a_participants_pre_opinion_flood_stops_at_the_limit(
+    topic, member, participant, settings
+):
+    settings.XST_RATE_LIMITS = {**settings.XST_RATE_LIMITS, "answer": (3, 100, 60)}
+    client = Client()
+    client.force_login(member)
+    url = reverse("consult:pre_opinion", args=[topic.pk])
+    statuses = [
+        client.post(url, {"content": f"意见{i}", "kind": "suggestion"}).status_code
+        for i in range(6)
+    ]
+    assert statuses == [302, 302, 302, 429, 429, 429]
+    assert Opinion.objects.filter(topic=topic).count() == 3
+
+
+def test_the_clerk_entering_paper_opinions_is_not_limited(
+    clerk, topic, participant, settings
+):
+    settings.XST_RATE_LIMITS = {**settings.XST_RATE_LIMITS, "answer": (3, 3, 60)}
+    client = Client()
+    client.force_login(clerk)
+    url = reverse("consult:pre_opinion", args=[topic.pk])
+    for i in range(6):
+        response = client.post(
+            url,
+            {
+                "content": f"意见{i}",
+                "kind": "suggestion",
+                "participant": participant.pk,
+            },
+        )
+        assert response.status_code == 302
+    assert Opinion.objects.filter(topic=topic).count() == 6
+
+
+def test_the_same_pre_opinion_twice_is_refused(topic, member, participant):
+    services.opinion_pre_collect(actor=member, topic_id=topic.pk, content="加路灯。")
+    with pytest.raises(ValidationError, match="重复"):
+        services.opinion_pre_collect(
+            actor=member, topic_id=topic.pk, content="加路灯。"
+        )
+    assert Opinion.objects.filter(topic=topic).count() == 1
