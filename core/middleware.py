@@ -1,5 +1,6 @@
 """The site language: Simplified Chinese unless the user picked another one."""
 
+from django import db
 from django.conf import settings
 from django.http import Http404
 from django.utils import translation
@@ -60,7 +61,13 @@ class PrivateCacheMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        try:
+            private = user is not None and user.is_authenticated
+        except db.Error:
+            # The database is down (the outage page is being served): whose
+            # response this is cannot be told, so nobody may keep it.
+            private = True
+        if private:
             response.headers["Cache-Control"] = "private, no-store"
             response.headers.pop("Expires", None)
         return response
