@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.DomainErrorMiddleware",
+    # After authentication, so it knows whose response it is.
+    "core.middleware.PrivateCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.inbox",
                 "consult.context_processors.participation",
+                "feedback.context_processors.responsibility",
             ],
         },
     },
@@ -316,3 +319,18 @@ XST_WRITTEN_REMIND_HOURS = env.int("XST_WRITTEN_REMIND_HOURS", default=24)
 XST_PUBLIC_NOTICE_MIN_DAYS = env.int("XST_PUBLIC_NOTICE_MIN_DAYS", default=5)
 # Days past a task's deadline before the township is told (督办).
 XST_TASK_ESCALATE_AFTER_DAYS = env.int("XST_TASK_ESCALATE_AFTER_DAYS", default=3)
+# The rate-limit counters live here: process memory by default; with several
+# gunicorn workers set CACHE_URL to a shared cache (e.g. a Redis database other
+# than the broker's) so a limit counts every worker's requests.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# What residents and members post (core/ratelimit.py): per scope, the requests
+# one account and one address may send per window (seconds). An address is
+# looser than an account: a village office or a mobile carrier puts many
+# people behind one address.
+XST_RATE_LIMITS = {
+    "respond": (5, 30, 60),
+    "comment": (5, 30, 60),
+    "answer": (5, 30, 60),
+}
+# The same text from the same account within this many seconds is refused.
+XST_DUPLICATE_WINDOW = env.int("XST_DUPLICATE_WINDOW", default=600)

@@ -8,7 +8,7 @@ the topic's place.
 """
 
 from committees import roles
-from committees.models import Role, RoleGrant
+from committees.models import Place, Role, RoleGrant
 from committees.permissions import has_place_perm
 from topics import permissions as topic_perm
 from topics.states import State
@@ -63,6 +63,13 @@ def can_view(user, topic) -> bool:
     return topic_perm.can_view(user, topic) or participant_of(user, topic) is not None
 
 
+def can_see_internal(user, topic) -> bool:
+    """Delivery data of every participant and sign-in sheet photos (they show
+    residents' names and signatures): the staff who see the topic through
+    their place role, not a participant through their invitation."""
+    return topic_perm.can_view(user, topic)
+
+
 def can_download(user, material: Material) -> bool:
     topic = material.topic
     if can_view(user, topic):
@@ -80,10 +87,17 @@ def can_answer(user, session: Session) -> bool:
 
 
 def is_resident(user, topic) -> bool:
+    """A resident or member of the topic's place, or of a village of a
+    township topic's township."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
+    villages = Place.objects.filter(parent_id=topic.place_id).values_list(
+        "pk", flat=True
+    )
     return RoleGrant.objects.filter(
-        user=user, place_id=topic.place_id, role=Role.RESIDENT
+        user=user,
+        place_id__in={topic.place_id, *villages},
+        role__in=[Role.RESIDENT, Role.MEMBER],
     ).exists()
 
 

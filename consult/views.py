@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.ratelimit import rate_limited
 from core.refusals import answer
 from core.uploads import file_response
 from notifications.forms import ReceiptForm
@@ -102,11 +103,19 @@ def _prepare_page(request, topic, *, status=200, errors=(), forms_in=None):
     clerk = perm.can_run(request.user, topic)
     participants = context["participants"]
     writes = rules.writable(topic)
+    own = perm.participant_of(request.user, topic)
+    if not perm.can_see_internal(request.user, topic):
+        # A participant sees their own notice, not how the others were reached.
+        context["notice_rows"] = [
+            row
+            for row in context["notice_rows"]
+            if own is not None and row.participant.pk == own.pk
+        ]
     context.update(
         {
             "topic": topic,
             "clerk": clerk,
-            "own": perm.participant_of(request.user, topic),
+            "own": own,
             "missing": evidence.missing(topic, Step.PREPARE),
             "session_form": SessionForm(topic=topic, participants=participants),
             "person_form": PersonForm(),
@@ -349,6 +358,7 @@ def material_send(request, topic):
 
 
 @topic_action
+@rate_limited("answer", exempt=lambda request, topic: perm.can_run(request.user, topic))
 def pre_opinion(request, topic):
     clerk = perm.can_run(request.user, topic)
     participants = list(selectors.topic_participants([topic.pk])) if clerk else None
@@ -395,7 +405,7 @@ def photo_download(request, photo_id: int):
     photo = (
         SignInPhoto.objects.select_related("topic__place").filter(pk=photo_id).first()
     )
-    if photo is None or not perm.can_view(request.user, photo.topic):
+    if photo is None or not perm.can_see_internal(request.user, photo.topic):
         raise Http404
     return _download(photo)
 
@@ -459,9 +469,13 @@ def _session_page(request, session, *, status=200, errors=(), forms_in=None):
                 None,
             ),
             "can_view_topic": perm.can_view(request.user, topic),
+            "staff": perm.can_see_internal(request.user, topic),
             "can_comment": perm.can_comment(request.user, session),
             "is_open": rules.online_open(session, now),
             "in_step": rules.writable(topic)["session"],
+            "answerable": topic.step == Step.CONSULT
+            and not session.closed_at
+            and session.starts_at <= now <= session.ends_at,
             # Records of a step the topic has left: a clerk may still correct
             # them with a reason (the archived topic is sealed).
             "correctable": rules.correctable(topic, "session"),
@@ -595,7 +609,12 @@ def written_send(request, session):
     )
 
 
+def _staff_session(request, session) -> bool:
+    return perm.can_run(request.user, session.topic)
+
+
 @session_action
+@rate_limited("answer", exempt=_staff_session)
 def written_answer(request, session):
     # The clerk's paper answer names the participant; a participant's own does not.
     paper = "participant" in request.POST
@@ -627,6 +646,7 @@ def session_close(request, session):
 
 
 @session_action
+@rate_limited("comment")
 def comment(request, session):
     return _on_session(
         request,

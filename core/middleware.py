@@ -1,5 +1,6 @@
 """The site language, the size of a request, and domain errors as pages."""
 
+from django import db
 from django.conf import settings
 from django.core.exceptions import (
     RequestDataTooBig,
@@ -100,3 +101,29 @@ class RequestSizeMiddleware:
             except RequestDataTooBig:
                 return _refused(_("提交的文字内容过多。"), 413)
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Nothing shown to a logged-in user is kept by a browser or a proxy.
+
+    Township offices share computers and sit behind proxies: a page or file
+    served to an account must not be replayed from a cache to the next user.
+    Anonymous pages (the public 公示) keep whatever caching they chose.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        try:
+            private = user is not None and user.is_authenticated
+        except db.Error:
+            # The database is down (the outage page is being served): whose
+            # response this is cannot be told, so nobody may keep it.
+            private = True
+        if private:
+            response.headers["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
+        return response

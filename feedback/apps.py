@@ -56,6 +56,7 @@ class FeedbackConfig(AppConfig):
                 "notice_cover_progress": _("标记公示同时公示实施进展"),
                 "response_submit": _("群众对公示提出意见"),
                 "response_answer": _("答复公示意见"),
+                "response_mark_spam": _("认定公示意见无效"),
                 "bulletin_send": _("通报协商结果"),
                 "note_append": _("追加说明"),
                 "vote_category_save": _("修改需表决的议题类别"),

@@ -112,8 +112,8 @@ def progressed(topics: Sequence) -> set[int]:
 
 
 def publicised(topics: Sequence) -> set[int]:
-    """A 公示 of the decision ran its full period, every response is answered,
-    and no 公示 of the topic is still scheduled or running."""
+    """A 公示 of the decision ran its full period, every response is answered
+    or marked as spam, and no 公示 of the topic is still scheduled or running."""
     ids = _ids(topics)
     notices = PublicNotice.objects.filter(topic_id__in=ids)
     ran = set()
@@ -128,7 +128,7 @@ def publicised(topics: Sequence) -> set[int]:
     )
     unanswered = set(
         NoticeResponse.objects.filter(
-            notice__topic_id__in=ids, answered_at__isnull=True
+            notice__topic_id__in=ids, answered_at__isnull=True, spam_at__isnull=True
         ).values_list("notice__topic_id", flat=True)
     )
     return ran - pending - unanswered

@@ -14,6 +14,7 @@ from core.validators import date_in_window, no_control_chars, single_line
 
 from . import rules
 from .models import (
+    MAX_VOTERS,
     ExplainMethod,
     MeetingKind,
     NoticeSubject,
@@ -24,6 +25,7 @@ from .models import (
 ONE_LINE = [single_line]
 TEXT = [no_control_chars]
 WINDOW = [date_in_window]
+HEAD_COUNT = {"min_value": 0, "max_value": MAX_VOTERS}
 
 
 class DateInput(forms.DateInput):
@@ -116,11 +118,11 @@ class VoteMarkForm(forms.Form):
 class VoteForm(forms.Form):
     kind = forms.ChoiceField(label=_("会议类型"), choices=MeetingKind.choices)
     held_on = forms.DateField(label=_("表决日期"), widget=DateInput, validators=WINDOW)
-    entitled = forms.IntegerField(label=_("应到人数"))
-    present = forms.IntegerField(label=_("到会人数"))
-    in_favour = forms.IntegerField(label=_("赞成"))
-    against = forms.IntegerField(label=_("反对"))
-    abstain = forms.IntegerField(label=_("弃权"))
+    entitled = forms.IntegerField(label=_("应到人数"), **HEAD_COUNT)
+    present = forms.IntegerField(label=_("到会人数"), **HEAD_COUNT)
+    in_favour = forms.IntegerField(label=_("赞成"), **HEAD_COUNT)
+    against = forms.IntegerField(label=_("反对"), **HEAD_COUNT)
+    abstain = forms.IntegerField(label=_("弃权"), **HEAD_COUNT)
 
     def __init__(self, *args, topic, **kwargs):
         super().__init__(*args, **kwargs)

@@ -25,6 +25,9 @@ class Outcome(models.TextChoices):
 
 # Dispositions after which the opinion's author is owed an explanation (沟通解释).
 NEEDS_EXPLANATION = frozenset({Outcome.PARTLY, Outcome.NOT_ADOPTED})
+# A vote's head counts: a township's whole population stays well below this, and
+# it keeps every count inside a PostgreSQL integer column.
+MAX_VOTERS = 1_000_000
 
 
 class ExplainMethod(models.TextChoices):
@@ -552,6 +555,16 @@ class NoticeResponse(models.Model):
         verbose_name=_("答复人"),
     )
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    spam_reason = models.CharField(_("无效原因"), max_length=500, blank=True)
+    spam_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("认定人"),
+    )
+    spam_at = models.DateTimeField(_("认定无效时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("公示反馈")

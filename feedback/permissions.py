@@ -1,6 +1,9 @@
 """The one gate for steps 4 and 5: role (via place permissions), place and record."""
 
+from django.utils.translation import gettext_lazy
+
 from committees import roles
+from committees.models import Person, Place, Role, RoleGrant
 from committees.permissions import has_place_perm
 from topics import permissions as topic_perm
 
@@ -30,9 +33,32 @@ def can_report(user, task) -> bool:
     )
 
 
-def can_respond(user) -> bool:
-    """Any resident with an account may respond to a 公示 during its period."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+NOT_IN_SCOPE = gettext_lazy(
+    "只有本公示范围内的群众和协商委员可以提出意见；如有意见，请联系村（居）委会。"
+)
+
+
+def respond_scope(notice) -> set[int]:
+    """The places whose people may respond: those the 公示 covers, and the
+    villages of a township it covers."""
+    place_ids = {p.pk for p in notice.places.all()}
+    villages = Place.objects.filter(parent_id__in=place_ids).values_list(
+        "pk", flat=True
+    )
+    return place_ids | set(villages)
+
+
+def can_respond(user, notice) -> bool:
+    """Residents and members of the places a 公示 covers respond to it."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    scope = respond_scope(notice)
+    return (
+        RoleGrant.objects.filter(
+            user=user, place_id__in=scope, role__in=[Role.RESIDENT, Role.MEMBER]
+        ).exists()
+        or Person.objects.filter(user=user, place_id__in=scope).exists()
+    )
 
 
 def can_note(user, topic) -> bool:

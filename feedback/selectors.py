@@ -137,18 +137,42 @@ def public_notice(public_id) -> PublicNotice | None:
     )
 
 
-def topic_of_own_task(user, topic_id: int):
-    """The topic, when the user is the responsible person of one of its tasks."""
-    from topics.models import Topic
+def own_tasks(user) -> list[Task]:
+    """The tasks whose responsible person is the user, with their own reports,
+    attachments and supervision notes: all a responsible person is shown."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Task.objects.filter(responsible__user=user)
+        .select_related("topic__place", "responsible")
+        .prefetch_related(
+            Prefetch(
+                "reports",
+                queryset=ProgressReport.objects.prefetch_related("attachments"),
+            ),
+            "supervision_notes",
+        )
+        .order_by("status", "deadline", "pk")
+    )
 
+
+def own_task(user, task_id: int) -> Task | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return (
-        Topic.objects.select_related("place", "place__parent", "body")
-        .filter(pk=topic_id, tasks__responsible__user=user)
-        .distinct()
+        Task.objects.select_related("topic__place")
+        .filter(pk=task_id, responsible__user=user)
         .first()
     )
+
+
+def is_own_attachment(user, attachment: Attachment) -> bool:
+    """A progress report's file, seen by the responsible person of its task."""
+    if attachment.report_id is None or not getattr(user, "is_authenticated", False):
+        return False
+    return Task.objects.filter(
+        reports__pk=attachment.report_id, responsible__user=user
+    ).exists()
 
 
 def attachment(pk: int) -> Attachment | None:

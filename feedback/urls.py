@@ -51,6 +51,12 @@ urlpatterns = [
         views.response_answer,
         name="response_answer",
     ),
+    path(
+        "responses/<int:response_id>/spam/",
+        views.response_spam,
+        name="response_spam",
+    ),
+    path("tasks/mine/", views.my_tasks, name="my_tasks"),
     path("topics/<int:topic_id>/bulletin/", views.bulletin, name="bulletin"),
     path("topics/<int:topic_id>/note/", views.note, name="note"),
     path(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, NotVisible
+from core.ratelimit import rate_limited
 from core.refusals import answer, form_errors
 from core.uploads import file_response
 from topics import selectors as topic_selectors
@@ -27,12 +28,9 @@ from . import permissions as perm
 from .models import AttachmentPurpose, Task
 
 
-def _topic(user, topic_id: int, *, own_task: bool = False):
+def _topic(user, topic_id: int):
+    """The topic for its staff; a responsible person has their own page."""
     topic = topic_selectors.topic_detail(user, topic_id)
-    if topic is None and own_task:
-        # A task's responsible person without a role on the place sees the
-        # page of the topic they report on (their task's form only).
-        topic = selectors.topic_of_own_task(user, topic_id)
     if topic is None:
         raise NotVisible
     return topic
@@ -90,7 +88,27 @@ def adopt(request, topic_id: int):
 
 @login_required
 def implement(request, topic_id: int):
-    return _implement_page(request, _topic(request.user, topic_id, own_task=True))
+    return _implement_page(request, _topic(request.user, topic_id))
+
+
+def _my_tasks_page(request, *, status=200, errors=(), failed_task=None):
+    return render(
+        request,
+        "feedback/my_tasks.html",
+        {
+            "tasks": selectors.own_tasks(request.user),
+            "errors": list(errors),
+            "failed_task": failed_task,
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def my_tasks(request):
+    """The responsible person's own page: their tasks, progress and 督办 notes."""
+    return _my_tasks_page(request)
 
 
 def _act(
@@ -103,12 +121,11 @@ def _act(
     run: Callable,
     done: str,
     anchor: str = "",
-    own_task: bool = False,
 ):
     """Validate the form, run the service, and redirect; or the page again
     with the form bound in its ``slot`` (a row's own small form has none:
     its messages go at the top)."""
-    topic = _topic(request.user, topic_id, own_task=own_task)
+    topic = _topic(request.user, topic_id)
     name = "feedback:adopt" if page is _adopt_page else "feedback:implement"
     return answer(
         request,
@@ -269,10 +286,44 @@ def _task_topic_id(request, task_id: int) -> int:
     return topic_id
 
 
+def _own_progress(request, task):
+    """A responsible person's report, from and back to their own page."""
+    form = forms.ProgressForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _my_tasks_page(
+            request, status=400, errors=form_errors(form), failed_task=task.pk
+        )
+    d = form.cleaned_data
+    try:
+        services.progress_report(
+            actor=request.user,
+            task_id=task.pk,
+            percent=d["percent"],
+            reported_on=d["reported_on"],
+            note=d["note"],
+            files=d["files"],
+        )
+    except ValidationError as invalid:
+        return _my_tasks_page(
+            request, status=400, errors=invalid.messages, failed_task=task.pk
+        )
+    except Conflict as conflict:
+        return _my_tasks_page(
+            request, status=409, errors=[conflict.message], failed_task=task.pk
+        )
+    messages.success(request, _("落实进展已登记。"))
+    return redirect(reverse("feedback:my_tasks") + f"#task-{task.pk}")
+
+
 @login_required
 @require_POST
 def progress(request, task_id: int):
     topic_id = _task_topic_id(request, task_id)
+    if topic_selectors.topic_detail(request.user, topic_id) is None:
+        task = selectors.own_task(request.user, task_id)
+        if task is None:
+            raise Http404
+        return _own_progress(request, task)
     return _act(
         request,
         topic_id,
@@ -288,7 +339,6 @@ def progress(request, task_id: int):
         ),
         done=_("落实进展已登记。"),
         anchor="#tasks",
-        own_task=True,
     )
 
 
@@ -440,6 +490,31 @@ def response_answer(request, response_id: int):
 
 @login_required
 @require_POST
+def response_spam(request, response_id: int):
+    from .models import NoticeResponse
+
+    topic_id = (
+        NoticeResponse.objects.filter(pk=response_id)
+        .values_list("notice__topic_id", flat=True)
+        .first()
+    )
+    if topic_id is None:
+        raise Http404
+    return _act(
+        request,
+        topic_id,
+        page=_implement_page,
+        form=forms.ReasonForm(request.POST),
+        run=lambda d: services.response_mark_spam(
+            actor=request.user, response_id=response_id, reason=d["reason"]
+        ),
+        done=_("该意见已认定为无效，保留在记录中。"),
+        anchor="#notices",
+    )
+
+
+@login_required
+@require_POST
 def bulletin(request, topic_id: int):
     def run(d):
         count = services.bulletin_send(actor=request.user, topic_id=topic_id)
@@ -480,9 +555,13 @@ def _file_response(attachment) -> FileResponse:
 
 @login_required
 def attachment_download(request, attachment_id: int):
-    """Staff download: only who may see the topic; always as an attachment."""
+    """Who may see the topic, or the responsible person their task's files;
+    always as an attachment."""
     attachment = selectors.attachment(attachment_id)
-    if attachment is None or not perm.can_view(request.user, attachment.topic):
+    if attachment is None or not (
+        perm.can_view(request.user, attachment.topic)
+        or selectors.is_own_attachment(request.user, attachment)
+    ):
         raise Http404
     return _file_response(attachment)
 
@@ -539,6 +618,8 @@ def public_notice(request, public_id, *, status=200, errors=(), form=None):
                 if a.purpose == AttachmentPurpose.POSTED_PHOTO
             ],
             "answered": [r for r in notice.responses.all() if r.answered_at],
+            "can_respond": perm.can_respond(request.user, notice),
+            "not_in_scope": perm.NOT_IN_SCOPE,
         },
         status=status,
     )
@@ -571,6 +652,7 @@ def public_notice_file(request, public_id, attachment_id: int):
 
 @login_required
 @require_POST
+@rate_limited("respond")
 def public_notice_respond(request, public_id):
     form = forms.ResponseForm(request.POST)
     if not form.is_valid():
@@ -592,7 +674,9 @@ def public_notice_respond(request, public_id):
         return public_notice(
             request, public_id, status=409, errors=[conflict.message], form=form
         )
-    except PermissionDenied:
-        raise
+    except PermissionDenied as refused:
+        return public_notice(
+            request, public_id, status=403, errors=refused.args, form=form
+        )
     messages.success(request, _("您的意见已提交，工作人员会在公示页面答复。"))
     return redirect("public_notice", public_id=public_id)

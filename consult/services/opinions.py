@@ -1,6 +1,9 @@
 """Opinions outside the meetings: collected beforehand, written and online
 consultations, moderation."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +65,17 @@ def opinion_pre_collect(
             raise ValidationError({"participant": [_("请选择提出意见的参与对象。")]})
         else:
             raise PermissionDenied(_("只有参与对象本人或工作人员可以录入会前意见。"))
+        since = timezone.now() - timedelta(seconds=settings.XST_DUPLICATE_WINDOW)
+        if Opinion.objects.filter(
+            topic=topic,
+            source=OpinionSource.PRE,
+            participant=participant,
+            content=content,
+            created_at__gte=since,
+        ).exists():
+            raise ValidationError(
+                {"content": [_("刚刚已录入过相同的意见，请勿重复提交。")]}
+            )
         opinion = Opinion.objects.create(
             topic=topic,
             source=OpinionSource.PRE,
@@ -158,7 +172,9 @@ def written_answer(
         now = timezone.now()
         if now < session.starts_at:
             raise ValidationError(_("书面征询尚未开始。"))
-        if now > session.ends_at and not (clerk and late_reason):
+        if now > session.ends_at and not clerk:
+            raise ValidationError(_("这次书面征询已截止，不能再提交或修改答复。"))
+        if now > session.ends_at and not late_reason:
             raise ValidationError(
                 {
                     "late_reason": [
@@ -239,6 +255,11 @@ def online_comment(*, actor, session_id: int, content: str) -> Opinion:
         now = timezone.now()
         if not online_open(session, now):
             raise ValidationError(_("网上协商不在开放期间，不能发表意见。"))
+        since = now - timedelta(seconds=settings.XST_DUPLICATE_WINDOW)
+        if Opinion.objects.filter(
+            session=session, submitted_by=actor, content=content, created_at__gte=since
+        ).exists():
+            raise ValidationError(_("您刚刚已发表过相同的内容，请勿重复提交。"))
         participant = perm.participant_of(actor, topic)
         person = participant.person if participant else None
         if person is None:
@@ -290,6 +311,12 @@ def opinion_hide(*, actor, session_id: int, opinion_id: int, reason: str) -> Opi
         )
         if opinion is None:
             raise NotVisible
+        if opinion.source != OpinionSource.ONLINE:
+            # Written answers and meeting opinions are the record of what a
+            # participant said: they are put right by a correction, visibly.
+            raise ValidationError(
+                _("只能屏蔽网上协商的发言；其他意见请通过更正记录修改。")
+            )
         if opinion.is_hidden:
             raise ValidationError(_("该意见已被屏蔽。"))
         opinion.is_hidden = True

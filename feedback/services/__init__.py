@@ -32,6 +32,7 @@ from .public_notices import (
     public_notice_withdraw,
     public_notices_sweep,
     response_answer,
+    response_mark_spam,
     response_submit,
 )
 from .rule_data import (
@@ -56,6 +57,7 @@ __all__ = [
     "public_notices_sweep",
     "progress_report",
     "response_answer",
+    "response_mark_spam",
     "response_submit",
     "send_notice",
     "supervision_note_add",

@@ -21,6 +21,7 @@ from topics.records import snapshot, topic_event
 
 from .. import rules
 from ..models import (
+    MAX_VOTERS,
     NEEDS_EXPLANATION,
     AttachmentPurpose,
     Compilation,
@@ -340,6 +341,10 @@ def _count(value, field: str) -> int:
         raise ValidationError({field: [_("人数必须是整数。")]}) from exc
     if number < 0:
         raise ValidationError({field: [_("人数不能为负数。")]})
+    if number > MAX_VOTERS:
+        raise ValidationError(
+            {field: [_("人数不能超过 %(max)d。") % {"max": MAX_VOTERS}]}
+        )
     return number
 
 

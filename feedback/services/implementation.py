@@ -94,7 +94,8 @@ def task_create(
             subject=_("落实任务：%(topic)s") % {"topic": topic.title},
             body=_("您是以下任务的责任人，完成期限 %(deadline)s：%(text)s")
             % {"deadline": deadline.isoformat(), "text": description},
-            link=reverse("feedback:implement", kwargs={"topic_id": topic.pk}),
+            # The responsible person reports from their own page, not the staff's.
+            link=reverse("feedback:my_tasks") + f"#task-{task.pk}",
             actor=actor,
         )
     return task

@@ -339,30 +339,33 @@ def response_submit(*, actor, public_id, kind: str, content: str) -> NoticeRespo
         NoticeStatus.ENDED,
     ):
         raise NotVisible
-    if not perm.can_respond(actor):
-        raise PermissionDenied(_("请先登录再提出意见。"))
+    if not perm.can_respond(actor, notice):
+        raise PermissionDenied(perm.NOT_IN_SCOPE)
 
-    def anyone(user, topic) -> bool:
-        return True
+    def in_scope(user, topic) -> bool:
+        return perm.can_respond(user, notice)
 
-    with _write(actor, notice.topic_id, steps=FEEDBACK, check=anyone) as topic:
+    with _write(actor, notice.topic_id, steps=FEEDBACK, check=in_scope) as topic:
         notice = _locked_notice(topic, notice.pk)
         now = timezone.now()
         if not rules.public_notice_open(notice, now):
             raise Conflict(_("公示期已结束，不能再提出意见。"))
         if kind not in ResponseKind.values:
             raise ValidationError({"kind": [_("请选择意见类型。")]})
+        content = clean_text(
+            content,
+            field="content",
+            max_length=2000,
+            multiline=True,
+            required_message=_("请填写意见内容。"),
+        )
+        since = now - timedelta(seconds=settings.XST_DUPLICATE_WINDOW)
+        if NoticeResponse.objects.filter(
+            notice__topic=topic, author=actor, content=content, created_at__gte=since
+        ).exists():
+            raise Conflict(_("您刚刚已提交过相同的意见，请勿重复提交。"))
         response = NoticeResponse.objects.create(
-            notice=notice,
-            author=actor,
-            kind=kind,
-            content=clean_text(
-                content,
-                field="content",
-                max_length=2000,
-                multiline=True,
-                required_message=_("请填写意见内容。"),
-            ),
+            notice=notice, author=actor, kind=kind, content=content, created_at=now
         )
         topic_event(
             topic,
@@ -385,6 +388,44 @@ def response_submit(*, actor, public_id, kind: str, content: str) -> NoticeRespo
     return response
 
 
+def response_mark_spam(*, actor, response_id: int, reason: str) -> NoticeResponse:
+    """The clerk sets aside a response that is no opinion on the 公示 (spam,
+    abuse, a flood): it is kept and shown to staff with the reason, and no
+    longer waits for an answer before the topic is archived."""
+    topic_id = (
+        NoticeResponse.objects.filter(pk=response_id)
+        .values_list("notice__topic_id", flat=True)
+        .first()
+    )
+    if topic_id is None:
+        raise NotVisible
+    with _write(actor, topic_id, steps=FEEDBACK) as topic:
+        response = NoticeResponse.objects.select_for_update().get(pk=response_id)
+        if response.answered_at is not None:
+            raise Conflict(_("该意见已经答复。"))
+        if response.spam_at is not None:
+            raise Conflict(_("该意见已认定为无效。"))
+        response.spam_reason = clean_text(
+            reason,
+            field="reason",
+            max_length=500,
+            required_message=_("请填写认定为无效的原因。"),
+        )
+        response.spam_by = actor
+        response.spam_at = timezone.now()
+        response.save(update_fields=["spam_reason", "spam_by", "spam_at"])
+        topic_event(
+            topic,
+            actor=actor,
+            verb="response_mark_spam",
+            record=response,
+            before={"spam": False},
+            after={"spam": True},
+            reason=response.spam_reason,
+        )
+    return response
+
+
 def response_answer(*, actor, response_id: int, answer: str) -> NoticeResponse:
     """The clerk answers a resident's response; every one must be answered."""
     row = (
@@ -398,6 +439,8 @@ def response_answer(*, actor, response_id: int, answer: str) -> NoticeResponse:
         response = NoticeResponse.objects.select_for_update().get(pk=response_id)
         if response.answered_at is not None:
             raise Conflict(_("该意见已经答复。"))
+        if response.spam_at is not None:
+            raise Conflict(_("该意见已认定为无效，无需答复。"))
         response.answer = clean_text(
             answer,
             field="answer",

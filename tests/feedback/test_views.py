@@ -182,7 +182,7 @@ def test_staff_files_are_served_only_to_who_sees_the_topic(adopting, clerk, requ
     assert browser(request, "resident").get(url).status_code == 404
 
 
-def test_the_responsible_person_reports_through_the_page(
+def test_the_responsible_person_reports_from_their_own_page(
     adopting, clerk, secretary, resident
 ):
     from committees.models import Person
@@ -199,7 +199,9 @@ def test_the_responsible_person_reports_through_the_page(
     )
     client = Client()
     client.force_login(resident)
-    page = client.get(reverse("feedback:implement", args=[adopting.pk]))
+    implement = client.get(reverse("feedback:implement", args=[adopting.pk]))
+    assert implement.status_code == 404
+    page = client.get(reverse("feedback:my_tasks"))
     assert page.status_code == 200
     html = page.content.decode()
     assert reverse("feedback:progress", args=[task.pk]) in html
@@ -210,6 +212,7 @@ def test_the_responsible_person_reports_through_the_page(
         {"percent": 30, "reported_on": today().isoformat(), "note": "已清淤三成"},
     )
     assert done.status_code == 302
+    assert done.url.startswith(reverse("feedback:my_tasks"))
     assert ProgressReport.objects.get().reported_by == resident
     assert client.get(reverse("feedback:adopt", args=[adopting.pk])).status_code == 404
 

@@ -82,9 +82,24 @@ class World:
     village: object
     other_village: object
     user: object  # the requesting user (None for anonymous)
+    identity: str = ""  # a column of IDENTITIES, when the user is one
 
     def place(self, scope: str):
         return self.village if scope == "own" else self.other_village
+
+
+def _invitee(world: World, scope: str, identity: str):
+    """The person a builder invites (``participant``) or makes responsible
+    (``responsible``): the requesting user when they are that identity."""
+    if scope == "own" and world.identity == identity:
+        return person_for_user(world.user)
+    return PersonFactory(place=world.place(scope))
+
+
+def _join(world: World, scope: str, topic) -> None:
+    """The participant identity takes part in every topic made at its place."""
+    if scope == "own" and world.identity == "participant":
+        ParticipantFactory(topic=topic, person=person_for_user(world.user))
 
 
 def _recipient(world: World, scope: str):
@@ -166,7 +181,9 @@ def _preparing(world, scope):
         agenda="方案说明，逐项协商。",
         host="李书记",
     )
-    participant = ParticipantFactory(topic=topic, person=PersonFactory())
+    participant = ParticipantFactory(
+        topic=topic, person=_invitee(world, scope, "participant")
+    )
     platform = PlatformFactory(place=place, kind="village_council")
     Membership.objects.create(
         platform=platform,
@@ -210,7 +227,9 @@ def _consulting(world, scope, form="v_meeting"):
         starts_at=timezone.now() - timedelta(hours=1),
         ends_at=timezone.now() + timedelta(hours=1),
     )
-    participant = ParticipantFactory(topic=topic, person=PersonFactory())
+    participant = ParticipantFactory(
+        topic=topic, person=_invitee(world, scope, "participant")
+    )
     return session, {"session_id": session.pk, "data": {"participant": participant.pk}}
 
 
@@ -252,6 +271,7 @@ def _adopting(world, scope):
     topic = TopicFactory(place=place, state=State.ADOPTING, category=Category.V4)
     add_participants(topic, 2)
     first, _second = add_opinions(topic, 2)
+    _join(world, scope, topic)
     dispose_all(topic, clerk)
     feedback.disposition_set(
         actor=clerk,
@@ -275,8 +295,9 @@ def _in_feedback(world, scope):
     topic = TopicFactory(place=place, state=State.ADOPTING, category=Category.V2)
     add_participants(topic, 2)
     add_opinions(topic, 2)
+    _join(world, scope, topic)
     to_feedback(topic, clerk, secretary)
-    person = PersonFactory(place=place)
+    person = _invitee(world, scope, "responsible")
     task = feedback.task_create(
         actor=clerk,
         topic_id=topic.pk,
@@ -287,6 +308,14 @@ def _in_feedback(world, scope):
     notice = run_notice(topic, clerk)
     photo = feedback.public_notice_photo_add(
         actor=clerk, notice_id=notice.pk, upload=png()
+    )
+    report = feedback.progress_report(
+        actor=clerk,
+        task_id=task.pk,
+        percent=10,
+        reported_on=timezone.localdate(),
+        note="已备料。",
+        files=[png()],
     )
     response = feedback.response_submit(
         actor=user_with_role(Role.RESIDENT, place),
@@ -299,6 +328,7 @@ def _in_feedback(world, scope):
         "task": task,
         "notice": notice,
         "photo": photo,
+        "progress_file": report.attachments.get(),
         "response": response,
         "data": {"places": place.pk, "responsible": person.pk},
     }
@@ -356,6 +386,7 @@ TARGETS: dict[str, Callable[[World, str], dict]] = {
     "fb_notice": _fb(("notice_id", "notice", "pk")),
     "fb_response": _fb(("response_id", "response", "pk")),
     "fb_attachment": _fb(("attachment_id", "photo", "pk")),
+    "fb_progress_file": _fb(("attachment_id", "progress_file", "pk")),
     "fb_public": _fb(("public_id", "notice", "public_id")),
     "fb_public_topic": _fb(("topic_id", "notice", "topic_id")),
     "fb_public_file": _fb(
@@ -391,6 +422,7 @@ VOTE = {
     "against": 4,
     "abstain": 1,
 }
+RESPONSE = {"kind": "opinion", "content": "支持。"}
 NOTICE = {
     "subject": "progress",
     "title": "关于落实进展的公示",
@@ -447,9 +479,10 @@ TABLE: dict[str, Row] = {
     "consult:written_send": Row("POST", "written", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "consult:written_answer": Row("POST", "written", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "建议增加路灯。", "kind": "suggestion"}),
     "consult:close": Row("POST", "written",        "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
-    # Online: residents of the place comment; the clerks who see it moderate.
-    "consult:comment": Row("POST", "online",       "302 302 404 403 403 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "支持。"}),
-    "consult:hide": Row("POST", "online",          "302 403 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "与议题无关。"}),
+    # Online: residents and members of the place comment; the clerks who see
+    # it moderate.
+    "consult:comment": Row("POST", "online",       "302 302 302 403 403 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"content": "支持。"}),
+    "consult:hide": Row("POST", "online",          "302 403 403 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "与议题无关。"}),
     # feedback, step 4 (成果落实): the village clerk and secretary record; the
     # township and the administrator read.
     "feedback:adopt": Row("GET", "adopting",      "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
@@ -471,16 +504,20 @@ TABLE: dict[str, Row] = {
     "feedback:public_notice_cover_progress": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "feedback:public_notice_photo_add": Row("POST", "fb_notice", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"file": png}),
     "feedback:response_answer": Row("POST", "fb_response", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"answer": "按法定程序办理。"}),
+    "feedback:response_spam": Row("POST", "fb_response", "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"reason": "与公示无关的广告。"}),
+    # Every account has the page; it lists the tasks the account is responsible for.
+    "feedback:my_tasks": Row("GET", "none",       "302 200 200 200 200 200 200 200 200 200"),
     "feedback:bulletin": Row("POST", "fb_topic",  "302 404 404 302 302 403 403 403 403 404", other="302 404 404 404 404 404 404 404 404 404"),
     "feedback:note": Row("POST", "fb_topic",      "302 404 404 302 302 302 302 302 403 404", other="302 404 404 404 404 404 404 404 404 404", data={"text": "补充说明。"}),
     "feedback:attachment": Row("GET", "fb_attachment", "302 404 404 200 200 200 200 200 200 404", other="302 404 404 404 404 404 404 404 404 404"),
-    # 公示 pages: public without an account; responding needs one, any account.
+    # 公示 pages: public without an account; residents and members of the places
+    # a 公示 covers respond, anyone else is told why not.
     "public_notices": Row("GET", "none",          "200 200 200 200 200 200 200 200 200 200"),
     "public_topic_notices": Row("GET", "fb_public_topic", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
     "public_notice": Row("GET", "fb_public",      "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
     "public_notice_print": Row("GET", "fb_public", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
     "public_notice_file": Row("GET", "fb_public_file", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
-    "public_notice_respond": Row("POST", "fb_public", "302 302 302 302 302 302 302 302 302 302", other="302 302 302 302 302 302 302 302 302 302", data={"kind": "opinion", "content": "支持。"}),
+    "public_notice_respond": Row("POST", "fb_public", "302 302 302 403 403 403 403 403 403 403", other="302 403 403 403 403 403 403 403 403 403", data=RESPONSE),
 }  # fmt: skip
 
 
@@ -572,5 +609,144 @@ def test_status(name, role, scope, expected):
     response = client.post(url, data) if row.method == "POST" else client.get(url)
     assert response.status_code == expected, (
         f"{row.method} {url} as {role} ({scope} place): "
+        f"{response.status_code}, table says {expected}"
+    )
+
+
+# -- identities inside a place (issue 16): who takes part, who is responsible,
+# whose village a 公示 covers. Each request is about an object at the own
+# place (the village); "township2" is the clerk of a second township.
+#
+#   participant    a member invited to the topic (a participant record)
+#   responsible    a member who is the responsible person of the topic's task
+#   resident_here  a resident of the village (the 公示's place)
+#   resident_next  a resident of another village of the same township
+#   township2      the clerk of another township
+
+IDENTITIES = (
+    "participant",
+    "responsible",
+    "resident_here",
+    "resident_next",
+    "township2",
+)
+
+# The row of TABLE names the method, target and data; a key with " | " names a
+# URL checked against another target than its row's.
+#                                                        par res here next tw2
+IDENTITY_TABLE: dict[str, str] = {
+    "dashboard":                                         "200 200 200 200 200",
+    "consult:mine":                                      "200 200 200 200 200",
+    "feedback:my_tasks":                                 "200 200 200 200 200",
+    "topics:detail":                                     "404 404 404 404 404",
+    "notifications:print":                               "404 404 404 404 404",
+    "consult:prepare":                                   "200 404 404 404 404",
+    "consult:sessions":                                  "200 404 404 404 404",
+    "consult:session_add":                               "403 404 404 404 404",
+    "consult:roster_add":                                "403 404 404 404 404",
+    "consult:person_add":                                "403 404 404 404 404",
+    "consult:participant_remove":                        "403 404 404 404 404",
+    "consult:gap_explain":                               "403 404 404 404 404",
+    "consult:meeting_notice_send":                       "403 404 404 404 404",
+    "consult:meeting_notice_receipt":                    "403 404 404 404 404",
+    "consult:material_upload":                           "403 404 404 404 404",
+    "consult:material_send":                             "403 404 404 404 404",
+    "consult:pre_opinion":                               "302 404 404 404 404",
+    "consult:material_download":                         "200 404 404 404 404",
+    "consult:session_edit":                              "403 404 404 404 404",
+    "consult:session":                                   "200 404 404 404 404",
+    "consult:attendance":                                "403 404 404 404 404",
+    "consult:record":                                    "403 404 404 404 404",
+    "consult:opinion_add":                               "403 404 404 404 404",
+    "consult:photo_add":                                 "403 404 404 404 404",
+    # Sign-in sheets show residents' signatures: staff only, as on the page.
+    "consult:photo_download":                            "404 404 404 404 404",
+    "consult:written_send":                              "403 404 404 404 404",
+    "consult:written_answer":                            "302 404 404 404 404",
+    "consult:close":                                     "403 404 404 404 404",
+    "consult:comment":                                   "302 302 302 404 404",
+    "consult:hide":                                      "403 403 403 404 404",
+    "feedback:adopt":                                    "404 404 404 404 404",
+    "feedback:disposition":                              "404 404 404 404 404",
+    "feedback:compile":                                  "404 404 404 404 404",
+    "feedback:explanation":                              "404 404 404 404 404",
+    "feedback:decision":                                 "404 404 404 404 404",
+    "feedback:vote_mark":                                "404 404 404 404 404",
+    "feedback:vote":                                     "404 404 404 404 404",
+    # The responsible person works from their own page, not the staff's.
+    "feedback:implement":                                "404 404 404 404 404",
+    "feedback:task_create":                              "404 404 404 404 404",
+    "feedback:progress":                                 "404 302 404 404 404",
+    "feedback:task_close":                               "404 404 404 404 404",
+    "feedback:supervise":                                "404 404 404 404 404",
+    "feedback:public_notice_create":                     "404 404 404 404 404",
+    "feedback:public_notice_withdraw":                   "404 404 404 404 404",
+    "feedback:public_notice_photo_add":                  "404 404 404 404 404",
+    "feedback:response_answer":                          "404 404 404 404 404",
+    "feedback:response_spam":                            "404 404 404 404 404",
+    "feedback:bulletin":                                 "404 404 404 404 404",
+    "feedback:note":                                     "404 404 404 404 404",
+    "feedback:attachment":                               "404 404 404 404 404",
+    "feedback:attachment | fb_progress_file":            "404 200 404 404 404",
+    "public_notices":                                    "200 200 200 200 200",
+    "public_topic_notices":                              "200 200 200 200 200",
+    "public_notice":                                     "200 200 200 200 200",
+    "public_notice_print":                               "200 200 200 200 200",
+    "public_notice_file":                                "200 200 200 200 200",
+    "public_notice_respond":                             "302 302 302 403 403",
+}  # fmt: skip
+
+# The URLs of steps 2-5 each have an identity row.
+IDENTITY_PREFIXES = ("consult:", "feedback:", "public_")
+
+
+def test_every_step_url_has_an_identity_row():
+    names, _unnamed = url_names()
+    wanted = {name for name in names if name.startswith(IDENTITY_PREFIXES)}
+    listed = {key.split(" | ")[0] for key in IDENTITY_TABLE}
+    assert not wanted - listed, f"URLs without an identity row: {wanted - listed}"
+    assert listed <= names, f"identity rows for unknown URLs: {listed - names}"
+    for key, statuses in IDENTITY_TABLE.items():
+        assert len(statuses.split()) == len(IDENTITIES), key
+        target = key.split(" | ")[1] if " | " in key else None
+        assert target is None or target in TARGETS, key
+
+
+def _identity_cases():
+    for key, statuses in IDENTITY_TABLE.items():
+        for identity, status in zip(IDENTITIES, statuses.split(), strict=True):
+            yield pytest.param(key, identity, int(status), id=f"{key}-{identity}")
+
+
+def _identity_world(identity: str) -> World:
+    township = TownshipFactory()
+    village = VillageFactory(parent=township)
+    other_village = VillageFactory(parent=TownshipFactory())
+    user = {
+        "participant": lambda: user_with_role(Role.MEMBER, village),
+        "responsible": lambda: user_with_role(Role.MEMBER, village),
+        "resident_here": lambda: user_with_role(Role.RESIDENT, village),
+        "resident_next": lambda: user_with_role(
+            Role.RESIDENT, VillageFactory(parent=township)
+        ),
+        "township2": lambda: user_with_role(Role.TOWNSHIP_CLERK, TownshipFactory()),
+    }[identity]()
+    return World(township, village, other_village, user, identity)
+
+
+@pytest.mark.parametrize(("key", "identity", "expected"), list(_identity_cases()))
+def test_identity_status(key, identity, expected):
+    name, _sep, target = key.partition(" | ")
+    row = TABLE[name]
+    world = _identity_world(identity)
+    kwargs = TARGETS[target or row.target](world, "own")
+    data = {**kwargs.pop("data", {}), **row.data}
+    data = {key: value() if callable(value) else value for key, value in data.items()}
+    url = reverse(name, kwargs=kwargs or None)
+    client = Client(raise_request_exception=False)
+    client.force_login(world.user)
+    response = client.post(url, data) if row.method == "POST" else client.get(url)
+    assert response.status_code == expected, (
+        f"{row.method} {url} as {identity}: "
         f"{response.status_code}, table says {expected}"
     )
