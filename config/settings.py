@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "topics",
     "consult",
     "feedback",
+    "dossier",
     "demo",
 ]
 

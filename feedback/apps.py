@@ -11,7 +11,9 @@ class FeedbackConfig(AppConfig):
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import evidence, jobs
+        from . import dossier, evidence, jobs
+
+        dossier.register()
 
         evidence.register()
         jobs.register()

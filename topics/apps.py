@@ -14,10 +14,11 @@ class TopicsConfig(AppConfig):
         import topics.audit_jobs  # noqa: F401  (registers the audit checks)
         from core.audit import register_verbs
 
-        from . import deadlines, evidence, transition_messages
+        from . import deadlines, dossier, evidence, transition_messages
         from .services import ACTIONS
 
         evidence.provide_step_one()
+        dossier.register_own()
         register_verbs(
             {
                 "create": _("创建议题"),
