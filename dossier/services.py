@@ -233,6 +233,29 @@ def _index_xlsx(rows: list[list]) -> bytes:
     return out.getvalue()
 
 
+def _row(topic, export=None, problem: str = "") -> list:
+    return [
+        topic.pk,
+        topic.place.name,
+        topic.title,
+        topic.get_state_display(),
+        export.pages if export else 0,
+        export.sha256 if export else "",
+        export.filename if export else "",
+        problem,
+    ]
+
+
+def index_xlsx_of(topics) -> bytes:
+    """The index of exported dossiers (the latest done export of each topic)."""
+    latest = {}
+    for export in DossierExport.objects.filter(
+        topic__in=topics, status=ExportStatus.DONE
+    ).order_by("topic_id", "head_count"):
+        latest[export.topic_id] = export
+    return _index_xlsx([_row(topic, latest.get(topic.pk)) for topic in topics])
+
+
 def bulk_build(bulk_id: int) -> BulkExport:
     bulk = BulkExport.objects.select_related("place").get(pk=bulk_id)
     if bulk.status == ExportStatus.DONE:
@@ -247,31 +270,9 @@ def bulk_build(bulk_id: int) -> BulkExport:
                 export = dossier_now(actor=None, topic_id=topic.pk)
                 with export.file.open("rb") as handle:
                     archive.writestr(export.filename, handle.read())
-                rows.append(
-                    [
-                        topic.pk,
-                        topic.place.name,
-                        topic.title,
-                        topic.get_state_display(),
-                        export.pages,
-                        export.sha256,
-                        export.filename,
-                        "",
-                    ]
-                )
+                rows.append(_row(topic, export))
             except DossierError as error:
-                rows.append(
-                    [
-                        topic.pk,
-                        topic.place.name,
-                        topic.title,
-                        topic.get_state_display(),
-                        0,
-                        "",
-                        "",
-                        str(error),
-                    ]
-                )
+                rows.append(_row(topic, problem=str(error)))
             BulkExport.objects.filter(pk=bulk.pk).update(done=number)
         archive.writestr("index.xlsx", _index_xlsx(rows))
     data = buffer.getvalue()

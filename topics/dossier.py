@@ -73,7 +73,10 @@ def _determination(topic) -> dict:
         .select_related("actor")
         .order_by("seq")
     ]
-    return {"transitions": transitions}
+    from .catalogue import Form
+
+    forms = [Form(code).label if code in Form.values else code for code in topic.forms]
+    return {"transitions": transitions, "forms": forms}
 
 
 def register_own() -> None:

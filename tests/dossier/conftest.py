@@ -17,8 +17,13 @@ from tests.feedback.helpers import walk_to_archive
 
 
 @pytest.fixture
-def archived(
-    village, clerk, secretary, town_clerk, resident, django_capture_on_commit_callbacks
+def archived(  # noqa: F811  (the shared fixtures, by name)
+    village,  # noqa: F811
+    clerk,  # noqa: F811
+    secretary,  # noqa: F811
+    town_clerk,  # noqa: F811
+    resident,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         return walk_to_archive(
