@@ -17,3 +17,20 @@ def dossier_image(images: dict, model: str, pk: int):
     return format_html(
         '<p class="missing">{}：{}</p>', image["problem"], image["entry"].name
     )
+
+
+@register.inclusion_tag("dossier/card.html", takes_context=True)
+def dossier_card(context, topic):
+    """The topic page's 一事一档 card, for users who may export it."""
+    from dossier.models import DossierExport, ExportStatus
+    from dossier.permissions import can_export
+
+    user = context["request"].user
+    if not can_export(user, topic):
+        return {"show": False}
+    latest = (
+        DossierExport.objects.filter(topic=topic, status=ExportStatus.DONE)
+        .order_by("-head_count")
+        .first()
+    )
+    return {"show": True, "topic": topic, "latest": latest, "request": context["request"]}
