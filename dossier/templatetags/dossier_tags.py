@@ -33,4 +33,5 @@ def dossier_card(context, topic):
         .order_by("-head_count")
         .first()
     )
-    return {"show": True, "topic": topic, "latest": latest, "request": context["request"]}
+    request = context["request"]
+    return {"show": True, "topic": topic, "latest": latest, "request": request}

@@ -41,7 +41,9 @@ def test_an_audit_row_altered_with_raw_sql_is_named(exported):
         )
     result = verify_pdf(data)
     assert not result.matches
-    assert any("审计记录被改动" in f and f"第 {event.seq} 条" in f for f in result.findings)
+    assert any(
+        "审计记录被改动" in f and f"第 {event.seq} 条" in f for f in result.findings
+    )
 
 
 def test_changed_attachment_bytes_name_the_file(exported):
