@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "topics",
     "consult",
     "feedback",
+    "dossier",
     "demo",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("consult/", include("consult.urls")),
     path("feedback/", include("feedback.urls")),
     path("gongshi/", include("feedback.public_urls")),
+    path("dossier/", include("dossier.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -13,7 +13,9 @@ class ConsultConfig(AppConfig):
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import evidence, jobs, models
+        from . import dossier, evidence, jobs, models
+
+        dossier.register()
 
         provide(
             "prepare.plan", check_many=evidence.has_plan, url_name="consult:prepare"

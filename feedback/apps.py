@@ -12,7 +12,9 @@ class FeedbackConfig(AppConfig):
         from topics.pages import register_step_page
         from topics.states import Step
 
-        from . import evidence, jobs, models
+        from . import dossier, evidence, jobs, models
+
+        dossier.register()
 
         evidence.register()
         for model, subject in (

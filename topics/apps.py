@@ -14,12 +14,13 @@ class TopicsConfig(AppConfig):
         from core.audit import register_verbs
         from core.chain_records import register_subject
 
-        from . import evidence, transition_messages
+        from . import dossier, evidence, transition_messages
         from .jobs import audit, deadlines  # noqa: F401  (audit registers on import)
         from .models import Topic
         from .services import ACTIONS, EDITABLE_FIELDS
 
         evidence.provide_step_one()
+        dossier.register_own()
         register_verbs(
             {
                 "create": _("创建议题"),

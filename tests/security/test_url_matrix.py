@@ -334,6 +334,26 @@ def _in_feedback(world, scope):
     }
 
 
+def _dossier(world, scope):
+    """A topic at the place with a finished export, and a bulk export of its
+    township."""
+    from django.core.files.base import ContentFile
+
+    from dossier.models import BulkExport, DossierExport, ExportStatus
+
+    place = world.place(scope)
+    topic = TopicFactory(place=place, state=State.ARCHIVED)
+    export = DossierExport(
+        topic=topic, head_count=0, head_hash="", status=ExportStatus.DONE
+    )
+    export.file.save("d.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    export.save()
+    bulk = BulkExport(place=place.parent, year=2026, status=ExportStatus.DONE)
+    bulk.file.save("d.zip", ContentFile(b"PK"), save=False)
+    bulk.save()
+    return {"topic_id": topic.pk, "export_id": export.pk, "bulk_id": bulk.pk}
+
+
 def _fb(*keys):
     """Kwargs of a topic in 结果反馈: (kwarg, object, attribute) picked per row."""
 
@@ -387,6 +407,9 @@ TARGETS: dict[str, Callable[[World, str], dict]] = {
     "fb_response": _fb(("response_id", "response", "pk")),
     "fb_attachment": _fb(("attachment_id", "photo", "pk")),
     "fb_progress_file": _fb(("attachment_id", "progress_file", "pk")),
+    "dossier_topic": lambda w, s: {"topic_id": _dossier(w, s)["topic_id"]},
+    "dossier_export": lambda w, s: {"export_id": _dossier(w, s)["export_id"]},
+    "dossier_bulk": lambda w, s: {"bulk_id": _dossier(w, s)["bulk_id"]},
     "fb_public": _fb(("public_id", "notice", "public_id")),
     "fb_public_topic": _fb(("topic_id", "notice", "topic_id")),
     "fb_public_file": _fb(
@@ -518,6 +541,14 @@ TABLE: dict[str, Row] = {
     "public_notice_print": Row("GET", "fb_public", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
     "public_notice_file": Row("GET", "fb_public_file", "200 200 200 200 200 200 200 200 200 200", other="200 200 200 200 200 200 200 200 200 200"),
     "public_notice_respond": Row("POST", "fb_public", "302 302 302 403 403 403 403 403 403 403", other="302 403 403 403 403 403 403 403 403 403", data=RESPONSE),
+    # 一事一档: the administrator exports and downloads; anyone may verify a file.
+    "dossier:export": Row("POST", "dossier_topic", "302 404 404 404 404 404 404 404 302 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "dossier:status": Row("GET", "dossier_export", "302 404 404 404 404 404 404 404 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "dossier:download": Row("GET", "dossier_export", "302 404 404 404 404 404 404 404 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "dossier:bulk": Row("GET", "none", "302 404 404 404 404 404 404 404 200 404"),
+    "dossier:bulk_status": Row("GET", "dossier_bulk", "302 404 404 404 404 404 404 404 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "dossier:bulk_download": Row("GET", "dossier_bulk", "302 404 404 404 404 404 404 404 200 404", other="302 404 404 404 404 404 404 404 404 404"),
+    "dossier:verify": Row("GET", "none", "200 200 200 200 200 200 200 200 200 200"),
 }  # fmt: skip
 
 
