@@ -21,6 +21,7 @@ install: $(STAMP)
 PORT ?= 8000
 RUN_ENV = DJANGO_DEBUG=1 XST_SITE_URL=$${XST_SITE_URL:-http://127.0.0.1:$(PORT)}
 run: install
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || echo "提示：未找到中文字体，一事一档无法导出；请安装：apt-get install fonts-noto-cjk libharfbuzz-subset0"
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	$(RUN_ENV) exec $(PY) manage.py run_local 127.0.0.1:$(PORT)

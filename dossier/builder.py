@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import verb_label
 from core.models import AuditEvent
+from core.uploads import StoredFile
 from notifications.channels.email import absolute_link
 from topics.dossier import AFTER_ARCHIVE, sections
 from topics.models import Topic
@@ -71,22 +72,17 @@ def chain_head(topic: Topic) -> Head:
     return Head(*last) if last else Head(0, "")
 
 
-STORED_FILE_FIELDS = {"file", "sha256", "size", "content_type", "topic", "name"}
-
-
 def _stored_file_models() -> list:
-    """The concrete stored-file models (``core.uploads.StoredFile``) with a topic."""
-    return [
-        model
-        for model in apps.get_models()
-        if {f.name for f in model._meta.get_fields()} >= STORED_FILE_FIELDS
-    ]
+    """The concrete stored-file models (``core.uploads.StoredFile``)."""
+    return [model for model in apps.get_models() if issubclass(model, StoredFile)]
 
 
 def manifest(topic_id: int) -> list[FileEntry]:
     """Every stored file of the topic, from all stored-file models, in one query."""
     queries = [
-        model.objects.filter(topic_id=topic_id).values_list(
+        model.objects.filter(topic_id=topic_id)
+        .order_by()
+        .values_list(
             Value(model._meta.label_lower, output_field=CharField()),
             "pk",
             "name",

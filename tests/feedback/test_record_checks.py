@@ -13,13 +13,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from notifications.periodic import _JOBS
 
 from committees.models import Person, Role
 from consult.models import MaterialVersion, Opinion, Participant
 from core.chain_records import verify_records
 from feedback.models import Attachment, Note, Task, Vote
 from feedback.services import task_create, topic_note_append
+from notifications.jobs import _JOBS
 from notifications.models import Delivery, Kind, Notification
 from tests.factories import user_with_role
 from topics.models import Topic
@@ -230,7 +230,7 @@ def test_the_daily_check_tells_the_administrators_which_record_changed(
 ):
     """Reported like a chain break: to the township's administrators, once."""
     admin = user_with_role(Role.ADMINISTRATOR, township)
-    daily = _JOBS["core.audit_daily"].func
+    daily = _JOBS["topics.audit_daily"].func
     with django_capture_on_commit_callbacks(execute=True):
         assert daily(timezone.now()) == 0
     opinion = first(Opinion, topic=sealed)
