@@ -1,12 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import session_views, views
 
 app_name = "consult"
 urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("topics/<int:topic_id>/prepare/", views.prepare, name="prepare"),
-    path("topics/<int:topic_id>/sessions/", views.sessions, name="sessions"),
+    path("topics/<int:topic_id>/sessions/", session_views.sessions, name="sessions"),
     path("topics/<int:topic_id>/sessions/add/", views.session_add, name="session_add"),
     path("topics/<int:topic_id>/roster/", views.roster_add, name="roster_add"),
     path("topics/<int:topic_id>/person/", views.person_add, name="person_add"),
@@ -45,23 +45,33 @@ urlpatterns = [
     path(
         "photos/<int:photo_id>/download/", views.photo_download, name="photo_download"
     ),
-    path("sessions/<int:session_id>/", views.session_detail, name="session"),
+    path("sessions/<int:session_id>/", session_views.session_detail, name="session"),
     path("sessions/<int:session_id>/edit/", views.session_edit, name="session_edit"),
-    path("sessions/<int:session_id>/attendance/", views.attendance, name="attendance"),
-    path("sessions/<int:session_id>/record/", views.session_record, name="record"),
-    path("sessions/<int:session_id>/opinion/", views.opinion_add, name="opinion_add"),
-    path("sessions/<int:session_id>/photo/", views.photo_add, name="photo_add"),
+    path(
+        "sessions/<int:session_id>/attendance/",
+        session_views.attendance,
+        name="attendance",
+    ),
+    path(
+        "sessions/<int:session_id>/record/", session_views.session_record, name="record"
+    ),
+    path(
+        "sessions/<int:session_id>/opinion/",
+        session_views.opinion_add,
+        name="opinion_add",
+    ),
+    path("sessions/<int:session_id>/photo/", session_views.photo_add, name="photo_add"),
     path(
         "sessions/<int:session_id>/written/send/",
-        views.written_send,
+        session_views.written_send,
         name="written_send",
     ),
     path(
         "sessions/<int:session_id>/written/answer/",
-        views.written_answer,
+        session_views.written_answer,
         name="written_answer",
     ),
-    path("sessions/<int:session_id>/close/", views.session_close, name="close"),
-    path("sessions/<int:session_id>/comment/", views.comment, name="comment"),
-    path("sessions/<int:session_id>/hide/", views.opinion_hide, name="hide"),
+    path("sessions/<int:session_id>/close/", session_views.session_close, name="close"),
+    path("sessions/<int:session_id>/comment/", session_views.comment, name="comment"),
+    path("sessions/<int:session_id>/hide/", session_views.opinion_hide, name="hide"),
 ]

@@ -13,7 +13,7 @@ APPS = ("consult", "feedback", "topics", "notifications", "committees", "core")
 LIMIT = 600
 # Over the limit when the rule was written, and not allowed to grow; remove the
 # entry when the module is split (the test below says so).
-KNOWN = {"feedback/models.py": 678}
+KNOWN: dict[str, int] = {}
 
 
 def _modules() -> list[Path]:

@@ -358,7 +358,8 @@ def test_a_vote_beyond_a_million_is_refused_with_a_message(voting, clerk):
             "in_favour": "1",
             "against": "0",
             "abstain": "0",
-        }
+        },
+        topic=voting,
     )
     assert not form.is_valid()
     assert {"entitled", "present"} <= set(form.errors)

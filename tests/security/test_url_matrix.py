@@ -626,6 +626,15 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _sessions_notified(monkeypatch):
+    """The table asks the gate, not the lead-time rule of §六.2 (tested in
+    tests/consult): the sessions it builds count as notified in time."""
+    from consult.services import sessions
+
+    monkeypatch.setattr(sessions, "_notified", lambda session: None)
+
+
 @pytest.mark.parametrize(("name", "role", "scope", "expected"), list(_cases()))
 def test_status(name, role, scope, expected):
     row = TABLE[name]
@@ -712,6 +721,7 @@ IDENTITY_TABLE: dict[str, str] = {
     "feedback:supervise":                                "404 404 404 404 404",
     "feedback:public_notice_create":                     "404 404 404 404 404",
     "feedback:public_notice_withdraw":                   "404 404 404 404 404",
+    "feedback:public_notice_cover_progress":             "404 404 404 404 404",
     "feedback:public_notice_photo_add":                  "404 404 404 404 404",
     "feedback:response_answer":                          "404 404 404 404 404",
     "feedback:response_spam":                            "404 404 404 404 404",
