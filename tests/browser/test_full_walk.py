@@ -331,6 +331,11 @@ def test_a_village_topic_goes_from_draft_to_archived_in_the_browser(
         submit(phone, notice_form.locator("button[type=submit]"))
         notice = PublicNotice.objects.get(topic=topic)
         assert notice.status == NoticeStatus.PUBLISHED
+        # The task was reported done: the decision 公示 also shows the progress
+        # (seed §六.5 公示通报实施进展情况).
+        submit(phone, phone.locator("button:has-text('标记为同时公示实施进展')"))
+        notice.refresh_from_db()
+        assert notice.covers_progress
         shot(phone, "implement-phone")
 
         # Anyone may read the 公示 on a phone, without an account.
