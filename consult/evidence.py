@@ -279,7 +279,7 @@ def has_session(topics: Sequence) -> set[int]:
 
 
 def _consensus_recorded(record: dict) -> bool:
-    """§六.3 达成协商共识: the consensus reached, or that none was reached and
+    """§六.3 达成协商共识： the consensus reached, or that none was reached and
     what remains disputed."""
     if record.get("no_consensus"):
         return bool(record.get("disputed"))

@@ -140,7 +140,7 @@ class Session(models.Model):
     minutes = models.TextField(_("会议记录"), max_length=20000, blank=True)
     consensus = models.TextField(_("形成的共识"), max_length=5000, blank=True)
     disputed = models.TextField(_("仍有分歧的问题"), max_length=5000, blank=True)
-    # §六.3 达成协商共识: a meeting without consensus counts only when it says
+    # §六.3 达成协商共识： a meeting without consensus counts only when it says
     # so and records what remains disputed.
     no_consensus = models.BooleanField(_("未达成共识"), default=False)
     recorded_at = models.DateTimeField(_("记录时间"), null=True, blank=True)

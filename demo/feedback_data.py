@@ -316,7 +316,7 @@ def _notice(topic: Topic, clerk, *, start: datetime):
 
 
 def _progress_notice(topic: Topic, clerk, *, start: datetime):
-    """§六.5 公示通报实施进展情况: the tasks and their latest reports."""
+    """§六.5 公示通报实施进展情况： the tasks and their latest reports."""
     return services.public_notice_create(
         actor=clerk,
         topic_id=topic.pk,

@@ -135,7 +135,7 @@ def publicised(topics: Sequence) -> set[int]:
 
 
 def progress_publicised(topics: Sequence) -> set[int]:
-    """§六.5 公示通报实施进展情况: a 公示 of implementation progress ran its full
+    """§六.5 公示通报实施进展情况： a 公示 of implementation progress ran its full
     period, or a decision 公示 the clerk marked as covering progress ran its
     period with progress reported by its end; every response is answered and
     no 公示 of the topic is still scheduled or running."""

@@ -57,7 +57,7 @@ DEFAULT_MEETING_RULES: dict[str, Rule] = {
 }
 
 
-# §六.4 法定会议表决: the bodies the law gives a say over each level's matters
+# §六.4 法定会议表决： the bodies the law gives a say over each level's matters
 # (村民委员会组织法 §21–§26 for a village; 地方组织法 for a township). A
 # township may add others for its own level through a ``MeetingRule`` row.
 DEFAULT_MEETING_KINDS: dict[str, tuple[str, ...]] = {

@@ -53,7 +53,7 @@ def _notice_round(topic: Topic, *, actor, new: bool) -> tuple[NoticeRound, bool]
         }
         for s in sessions
     ]
-    # §六.2 提供相关议题资料: the notice names the materials uploaded so far;
+    # §六.2 提供相关议题资料： the notice names the materials uploaded so far;
     # its link opens the page where participants read them.
     titles = list(
         Material.objects.filter(topic=topic, versions__isnull=False)

@@ -66,7 +66,7 @@ def _check_session(topic: Topic, data: dict, *, now: datetime) -> None:
                 _("计划的协商活动不能安排在过去的时间。")
             )
         elif _notified_before(topic):
-            # §六.2 提前做好相关通知: once notices are out, a session planned
+            # §六.2 提前做好相关通知： once notices are out, a session planned
             # or moved is notified anew, and that round keeps the lead time.
             earliest = now + timedelta(days=settings.XST_NOTICE_MIN_DAYS)
             if starts_at < earliest:

@@ -44,7 +44,7 @@ def _meeting(session: Session) -> None:
 
 
 def _notified(session: Session) -> None:
-    """§六.2 提前做好相关通知: a session is held as notified, however late in
+    """§六.2 提前做好相关通知： a session is held as notified, however late in
     the procedure it was planned or moved."""
     if session.pk not in notified_sessions([session.topic_id], [session.pk]):
         raise ValidationError(

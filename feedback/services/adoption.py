@@ -231,7 +231,7 @@ def _consultation_end(topic: Topic) -> date | None:
 
 
 def _after_consultation(topic: Topic, day: date, field: str, message: str) -> None:
-    """§二.3 协商在决策之前: no decision or vote dated before the consultation."""
+    """§二.3 协商在决策之前： no decision or vote dated before the consultation."""
     end = _consultation_end(topic)
     if end is not None and day < end:
         raise ValidationError({field: [message % {"date": end.isoformat()}]})

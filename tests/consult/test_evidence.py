@@ -136,7 +136,7 @@ def _move(clerk, session, days: float):
 
 
 def test_a_session_moved_after_the_notices_keeps_the_lead_time(clerk, topic, member):
-    """§六.2 提前做好相关通知: moving a notified session to two days ahead is
+    """§六.2 提前做好相关通知： moving a notified session to two days ahead is
     refused; to five days ahead it is re-notified and the evidence holds."""
     session = plan(clerk, topic, days=10)
     services.meeting_notice_send(actor=clerk, topic_id=topic.pk)
@@ -202,7 +202,7 @@ def test_recording_a_session_notified_too_late_is_refused(clerk, topic, particip
 def test_materials_count_once_a_notice_names_them_before_the_session(
     clerk, topic, member
 ):
-    """§六.2 提供相关议题资料: an upload alone is not enough; a meeting notice
+    """§六.2 提供相关议题资料： an upload alone is not enough; a meeting notice
     sent after it names it."""
     plan(clerk, topic, days=10)
     assert evidence.has_materials([topic]) == set()
@@ -275,7 +275,7 @@ def _attended_with_an_opinion(clerk, meeting, participant) -> None:
 def test_a_meeting_without_consensus_or_recorded_disagreement_does_not_count(
     clerk, topic, participant, meeting
 ):
-    """§六.3 达成协商共识: minutes alone are not a consultation's result."""
+    """§六.3 达成协商共识： minutes alone are not a consultation's result."""
     _attended_with_an_opinion(clerk, meeting, participant)
     services.session_record(actor=clerk, session_id=meeting.pk, minutes="记录")
     assert evidence.has_session([topic]) == set()

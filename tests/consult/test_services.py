@@ -77,7 +77,7 @@ def test_bad_sessions_are_refused_and_nothing_saved(clerk, topic, extra, field):
 
 
 def test_only_the_forms_the_topic_was_approved_for_are_planned(clerk, topic):
-    """§六.3 根据确定的协商方案、议题和形式: a topic approved for 会议协商 gets
+    """§六.3 根据确定的协商方案、议题和形式： a topic approved for 会议协商 gets
     no online consultation, in the service and in the planning form."""
     from consult.forms import SessionForm
 
